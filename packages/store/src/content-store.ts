@@ -1,0 +1,42 @@
+import type { BlobReader, ContentSource, Digest } from './types.js';
+
+/**
+ * Blobs by sha256 digest: layer tars, manifests, configs, and the file contents of imported
+ * layers. Content-addressed, so a blob shared by two layers or two images is stored once.
+ *
+ * Lifecycle of a write:
+ *
+ * ```ts
+ * const w = await store.writer();                 // a temp area, invisible to has/get
+ * for await (const chunk of body) await w.write(chunk);
+ * const digest = await w.commit(expectedDigest);  // verifies, then makes it visible atomically
+ * // on any error: await w.abort() — nothing is left behind
+ * ```
+ *
+ * A digest mismatch makes `commit` throw `DigestMismatchError` and leaves the store as it was.
+ * `delete` is for the garbage collector (LayerStore / image store), which knows the references.
+ */
+export interface ContentStore extends ContentSource {
+  has(digest: Digest): Promise<boolean>;
+  /** Whole blob in memory (manifests, configs). NotFoundError if absent. */
+  get(digest: Digest): Promise<Uint8Array>;
+  /** Streaming read of a blob. */
+  stream(digest: Digest): ReadableStream<Uint8Array>;
+  /** Store a small blob held in memory; returns its digest (verified against `expected`). */
+  put(data: Uint8Array, expected?: Digest): Promise<Digest>;
+  writer(): Promise<ContentWriter>;
+  delete(digest: Digest): Promise<void>;
+  /** Every stored digest (for GC and `info`). */
+  list(): AsyncIterable<Digest>;
+  size(digest: Digest): Promise<number>;
+  /** Synchronous reader for the overlay's file reads (BlobReader). */
+  reader(ref: { digest: Digest; size: number }): BlobReader;
+}
+
+export interface ContentWriter {
+  write(chunk: Uint8Array): Promise<void>;
+  /** Bytes written so far (for resumed downloads). */
+  readonly written: number;
+  commit(expected?: Digest): Promise<Digest>;
+  abort(): Promise<void>;
+}

@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './types.js';
+export type { SyncFs, FileHandle } from './sync-fs.js';
+export { validateName, NAME_MAX } from './names.js';

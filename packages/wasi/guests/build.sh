@@ -6,7 +6,7 @@
 #
 #   build.sh                 guests/*.c -> guests/wasm/*.wasm, bench/fsbench.c -> bench/fsbench.wasm
 #   build.sh --check         rebuild into a temp dir and fail if any committed .wasm differs
-#   build.sh --native DIR    also build every program natively with gcc -O2 into DIR
+#   build.sh --native DIR    also build every program natively ($CC, default gcc) -O2 into DIR
 #                            (the Linux oracle for the guests, and the native bench peer)
 #
 # Toolchain: clang with wasi-libc. Debian installs wasi-libc under /usr/{include,lib}/wasm32-wasi,
@@ -17,6 +17,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 
 CLANG=${CLANG:-clang}
+# Native compiler: gcc when present; clang otherwise (Debian's clang depends on libc6-dev).
+if [ -z "${CC:-}" ]; then if command -v gcc >/dev/null 2>&1; then CC=gcc; else CC=clang; fi; fi
 SYSROOT_FLAG=
 if [ -n "${WASI_SYSROOT:-}" ]; then SYSROOT_FLAG="--sysroot=$WASI_SYSROOT"
 elif [ -d /usr/share/wasi-sysroot ]; then SYSROOT_FLAG="--sysroot=/usr/share/wasi-sysroot"; fi
@@ -40,7 +42,7 @@ mkdir -p "$out"
 build() { # build SRC NAME OUTDIR
   # -I. for check.h; relative source paths keep the command line identical everywhere.
   $CLANG $WASM_FLAGS $CFLAGS -I. -o "$3/$2.wasm" "$1"
-  if [ -n "$native" ]; then mkdir -p "$native"; gcc $CFLAGS -I. -o "$native/$2" "$1"; fi
+  if [ -n "$native" ]; then mkdir -p "$native"; $CC $CFLAGS -I. -o "$native/$2" "$1"; fi
 }
 
 for src in *.c; do build "$src" "${src%.c}" "$out"; done

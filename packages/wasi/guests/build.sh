@@ -6,6 +6,7 @@
 #
 #   build.sh                 guests/*.c -> guests/wasm/*.wasm, bench/fsbench.c -> bench/fsbench.wasm
 #   build.sh --check         rebuild into a temp dir and fail if any committed .wasm differs
+#   build.sh --out DIR       write every .wasm (fsbench.wasm too) into DIR instead
 #   build.sh --native DIR    also build every program natively ($CC, default gcc) -O2 into DIR
 #                            (the Linux oracle for the guests, and the native bench peer)
 #
@@ -33,7 +34,8 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --check) check=1; out=$(mktemp -d); bench_out=$out ;;
     --native) native=$2; shift ;;
-    *) echo "usage: build.sh [--check] [--native DIR]" >&2; exit 2 ;;
+    --out) out=$2; bench_out=$2; shift ;;
+    *) echo "usage: build.sh [--check] [--out DIR] [--native DIR]" >&2; exit 2 ;;
   esac
   shift
 done

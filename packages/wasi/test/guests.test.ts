@@ -1,6 +1,7 @@
 /**
  * The guest C programs (packages/wasi/guests/*.c) run under Strata's WASI on an OverlayFs
- * root, and each must exit 0 printing exactly the `ok` lines listed here, in order.
+ * root (one lower layer with `/tmp`, in-memory upper; the fd limit set to FD_LIMIT), and each
+ * must exit 0 printing exactly the `ok` lines listed here, in order.
  *
  * Two more opinions keep the programs themselves honest:
  * - natively on Linux (the oracle: the runtime is judged against the kernel), built with the
@@ -17,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WASI as NodeWasi } from 'node:wasi';
+import type { SyncFs } from '@strata/syncfs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const guestsDir = fileURLToPath(new URL('../guests/', import.meta.url));
@@ -141,6 +143,16 @@ describe('guest table', () => {
   });
 });
 
+describe("guests under Strata's WASI on an OverlayFs root", () => {
+  for (const run of RUNS) {
+    it(title(run), async () => {
+      const r = await runStrata(run);
+      expect(r.code, describeResult(r)).toBe(0);
+      expect(okLines(r.stdout)).toEqual(run.ok);
+    });
+  }
+});
+
 describe('guests natively on Linux (the oracle)', () => {
   let binDir = '';
   beforeAll(async () => {
@@ -193,6 +205,83 @@ function exec(cmd: string, args: string[], input?: string): Promise<Result> {
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     if (input !== undefined) child.stdin.end(input);
   });
+}
+
+/**
+ * What this suite needs from @strata/wasi and @strata/overlay, typed here and imported
+ * dynamically so that a missing export fails each Strata test with a clear message rather
+ * than failing the whole file at import (the native and node:wasi opinions still run).
+ */
+interface StrataWasiOptions {
+  args: string[];
+  env: Record<string, string>;
+  preopens: Record<string, SyncFs>;
+  stdin: { read(buf: Uint8Array): number; ready(): boolean };
+  stdout: (bytes: Uint8Array) => void;
+  stderr: (bytes: Uint8Array) => void;
+  limits: { fds: number };
+}
+interface StrataWasi {
+  getImportObject(): WebAssembly.Imports;
+  start(instance: WebAssembly.Instance): number;
+}
+type WasiCtor = new (options: StrataWasiOptions) => StrataWasi;
+/** The parts of @strata/store's LayerIndex / LayerEntry / ContentSource used here. */
+interface LayerEntry { type: 'dir'; mode: number; uid: number; gid: number; mtimeNs: bigint; size: number }
+interface LayerIndex { diffId: `sha256:${string}`; entries: ReadonlyMap<string, LayerEntry> }
+interface ContentSource { reader(ref: unknown): never }
+type OverlayCtor = new (options: { lowers: LayerIndex[]; content: ContentSource }) => SyncFs;
+
+const dir = (mode: number): LayerEntry => ({ type: 'dir', mode, uid: 0, gid: 0, mtimeNs: 1_700_000_000_000_000_000n, size: 0 });
+/** The image a guest runs on: `/` and `/tmp`, the scratch directory (as in a base image). */
+const rootLayer: LayerIndex = { diffId: `sha256:${'0'.repeat(64)}`, entries: new Map([['', dir(0o755)], ['tmp', dir(0o1777)]]) };
+const noContent: ContentSource = {
+  reader() {
+    throw new Error('the guest fixture layer has no file contents');
+  },
+};
+
+/** Import a workspace package by name; the specifier is a variable so the type-check does
+ * not need packages/wasi to depend on @strata/overlay (a test-only devDependency). */
+async function importPackage(name: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(/* @vite-ignore */ name)) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`cannot import ${name}: packages/wasi needs it as a devDependency ("${name}": "workspace:*")`, { cause: e });
+  }
+}
+
+async function runStrata(run: Run): Promise<Result> {
+  const { WASI } = (await importPackage('@strata/wasi')) as { WASI?: WasiCtor };
+  const { OverlayFs } = (await importPackage('@strata/overlay')) as { OverlayFs?: OverlayCtor };
+  if (!WASI) throw new Error('@strata/wasi does not export WASI yet');
+  if (!OverlayFs) throw new Error('@strata/overlay does not export OverlayFs yet');
+  const input = new TextEncoder().encode(run.stdin ?? '');
+  let consumed = 0;
+  const out: Uint8Array[] = [];
+  const err: Uint8Array[] = [];
+  const wasi = new WASI({
+    args: [run.guest, ...run.args.map((a) => (a === '$SCRATCH' ? '/tmp' : a))],
+    env: {},
+    preopens: { '/': new OverlayFs({ lowers: [rootLayer], content: noContent }) },
+    // No run.stdin: stdin stays open and empty (never ready, never EOF), like an idle pipe.
+    stdin: {
+      read(buf) {
+        const n = Math.min(buf.length, input.length - consumed);
+        buf.set(input.subarray(consumed, consumed + n));
+        consumed += n;
+        return n;
+      },
+      ready: () => run.stdin !== undefined,
+    },
+    stdout: (b) => out.push(b.slice()),
+    stderr: (b) => err.push(b.slice()),
+    limits: { fds: FD_LIMIT },
+  });
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(wasmOf(run.guest)), wasi.getImportObject());
+  const code = wasi.start(instance);
+  const text = (parts: Uint8Array[]) => Buffer.concat(parts).toString('utf8');
+  return { code, stdout: text(out), stderr: text(err) };
 }
 
 function runNodeWasi(run: Run): Result {

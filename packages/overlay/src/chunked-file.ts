@@ -1,0 +1,168 @@
+import type { BlobReader } from '@strata/store';
+
+/**
+ * The contents of an upper file: fixed-size chunks owned by the upper, over an optional
+ * read-only base (the lower blob the file was copied up from).
+ *
+ * This is what makes copy-up cheap. The kernel's overlayfs copies a whole lower file into
+ * the upper on the first write; here copy-up only records the base, and a write allocates
+ * (and, for a partial chunk, fills from the base) just the chunks it touches. The first
+ * 1-byte write into a 1 GiB lower file therefore costs one chunk.
+ *
+ * Appends are amortised O(1): the chunk at the end of file is written in place and a new
+ * chunk is allocated only every CHUNK_SIZE bytes.
+ */
+export const CHUNK_SIZE = 64 * 1024;
+
+export class ChunkedFile {
+  private readonly chunks: (Uint8Array | undefined)[] = [];
+  /** Bytes of the base still visible: shrinks on truncate so re-extending reads zeros. */
+  private baseLimit: number;
+  private _size: number;
+
+  constructor(private readonly base?: BlobReader, size = base?.size ?? 0) {
+    this.baseLimit = base ? Math.min(base.size, size) : 0;
+    this._size = size;
+  }
+
+  get size(): number {
+    return this._size;
+  }
+
+  /** Bytes held by the upper (for accounting and tests): whole chunks. */
+  get ownedBytes(): number {
+    let n = 0;
+    for (const c of this.chunks) if (c) n += c.length;
+    return n;
+  }
+
+  /** True when every byte lives in the upper (no base needed any more). */
+  get detached(): boolean {
+    if (this.baseLimit === 0) return true;
+    const last = Math.ceil(this.baseLimit / CHUNK_SIZE);
+    for (let i = 0; i < last; i++) if (!this.chunks[i]) return false;
+    return true;
+  }
+
+  read(buf: Uint8Array, position: number): number {
+    if (position >= this._size || buf.length === 0) return 0;
+    const end = Math.min(this._size, position + buf.length);
+    let pos = position;
+    while (pos < end) {
+      const index = Math.floor(pos / CHUNK_SIZE);
+      const inChunk = pos - index * CHUNK_SIZE;
+      const n = Math.min(CHUNK_SIZE - inChunk, end - pos);
+      const out = buf.subarray(pos - position, pos - position + n);
+      const chunk = this.chunks[index];
+      if (chunk) out.set(chunk.subarray(inChunk, inChunk + n));
+      else this.readBase(out, pos);
+      pos += n;
+    }
+    return end - position;
+  }
+
+  write(data: Uint8Array, position: number): number {
+    const end = position + data.length;
+    if (position > this._size) this.zeroTail();
+    let pos = position;
+    while (pos < end) {
+      const index = Math.floor(pos / CHUNK_SIZE);
+      const inChunk = pos - index * CHUNK_SIZE;
+      const n = Math.min(CHUNK_SIZE - inChunk, end - pos);
+      this.ownChunk(index).set(data.subarray(pos - position, pos - position + n), inChunk);
+      pos += n;
+    }
+    if (end > this._size) this._size = end;
+    return data.length;
+  }
+
+  append(data: Uint8Array): number {
+    this.write(data, this._size);
+    return this._size;
+  }
+
+  truncate(size: number): void {
+    if (size < this._size) {
+      this._size = size;
+      this.baseLimit = Math.min(this.baseLimit, size);
+      const keep = Math.ceil(size / CHUNK_SIZE);
+      this.chunks.length = Math.min(this.chunks.length, keep);
+      this.zeroTail();
+    } else {
+      this.zeroTail();
+      this._size = size;
+    }
+  }
+
+  /** Every chunk, in order, for serialisation: owned ones as bytes, others read through. */
+  *extents(): Generator<Uint8Array> {
+    for (let pos = 0; pos < this._size; pos += CHUNK_SIZE) {
+      const n = Math.min(CHUNK_SIZE, this._size - pos);
+      const chunk = this.chunks[pos / CHUNK_SIZE];
+      if (chunk) yield chunk.subarray(0, n);
+      else {
+        const out = new Uint8Array(n);
+        this.read(out, pos);
+        yield out;
+      }
+    }
+  }
+
+  /** Owned chunks as (index, bytes), for persisting only what the upper holds. */
+  *ownedChunks(): Generator<[number, Uint8Array]> {
+    for (let i = 0; i < this.chunks.length; i++) {
+      const c = this.chunks[i];
+      if (c) yield [i, c];
+    }
+  }
+
+  /** Restore an owned chunk (used when a persisted upper is loaded). */
+  setChunk(index: number, bytes: Uint8Array): void {
+    const chunk = new Uint8Array(CHUNK_SIZE);
+    chunk.set(bytes.subarray(0, CHUNK_SIZE));
+    this.chunks[index] = chunk;
+  }
+
+  get visibleBase(): number {
+    return this.baseLimit;
+  }
+
+  /** Restore the base limit (used when a persisted upper is loaded). */
+  setBaseLimit(limit: number): void {
+    this.baseLimit = Math.min(limit, this.base?.size ?? 0);
+  }
+
+  /** The bytes past the end of file inside the last chunk must read as zeros once extended. */
+  private zeroTail(): void {
+    const index = Math.floor(this._size / CHUNK_SIZE);
+    const chunk = this.chunks[index];
+    if (chunk) chunk.fill(0, this._size - index * CHUNK_SIZE);
+    this.baseLimit = Math.min(this.baseLimit, this._size);
+  }
+
+  private ownChunk(index: number): Uint8Array {
+    let chunk = this.chunks[index];
+    if (!chunk) {
+      chunk = new Uint8Array(CHUNK_SIZE);
+      const start = index * CHUNK_SIZE;
+      if (start < this.baseLimit) this.readBase(chunk.subarray(0, Math.min(CHUNK_SIZE, this.baseLimit - start)), start);
+      // Holes between the old end and a far write read as zeros: fill them lazily as
+      // undefined chunks past baseLimit read as zeros already.
+      this.chunks[index] = chunk;
+    }
+    return chunk;
+  }
+
+  private readBase(out: Uint8Array, position: number): void {
+    const fromBase = Math.max(0, Math.min(out.length, this.baseLimit - position));
+    let done = 0;
+    if (fromBase > 0 && this.base) {
+      while (done < fromBase) {
+        const n = this.base.readAt(out.subarray(done, fromBase), position + done);
+        if (n === 0) break;
+        done += n;
+      }
+    }
+    out.fill(0, done);
+  }
+}

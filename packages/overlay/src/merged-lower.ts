@@ -41,14 +41,14 @@ interface MutableLowerNode {
   gid: number;
   mtimeNs: bigint;
   size: number;
-  content?: ContentRef;
-  target?: string;
-  rdev?: number;
-  xattrs?: Record<string, Uint8Array>;
+  content?: ContentRef | undefined;
+  target?: string | undefined;
+  rdev?: number | undefined;
+  xattrs?: Record<string, Uint8Array> | undefined;
   nlink: number;
-  children?: Map<string, MutableLowerNode>;
+  children?: Map<string, MutableLowerNode> | undefined;
   depth: number;
-  paths?: string[];
+  paths?: string[] | undefined;
 }
 
 export interface MergedLower {
@@ -146,7 +146,34 @@ function flatten(layers: readonly LayerIndex[]): MergedLower {
       parent.children.set(name, node);
     }
   }
-  return { root, maxIno: nextIno - 1, layers };
+  return { root: compact(root), maxIno: nextIno - 1, layers };
+}
+
+/**
+ * Rebuild the flattened tree depth-first with one object shape for every node. Layers
+ * interleave their nodes in memory and give them different optional fields; after this a
+ * directory's children sit together and every property access is monomorphic, so a lookup
+ * through 500 layers costs what it costs through one.
+ */
+function compact(root: MutableLowerNode): MutableLowerNode {
+  const copies = new Map<MutableLowerNode, MutableLowerNode>();
+  const copy = (n: MutableLowerNode): MutableLowerNode => {
+    let c = copies.get(n);
+    if (c) return c;
+    c = {
+      ino: n.ino, type: n.type, mode: n.mode, uid: n.uid, gid: n.gid, mtimeNs: n.mtimeNs, size: n.size,
+      content: n.content, target: n.target, rdev: n.rdev, xattrs: n.xattrs, nlink: n.nlink,
+      children: undefined, depth: n.depth, paths: n.paths,
+    };
+    copies.set(n, c);
+    if (n.children) {
+      const children = new Map<string, MutableLowerNode>();
+      for (const [name, child] of n.children) children.set(name, copy(child));
+      c.children = children;
+    }
+    return c;
+  };
+  return copy(root);
 }
 
 function assignAttrs(node: MutableLowerNode, e: LayerEntry): void {

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { nativePeer, nodeWasiPeer, type Peer, SHM, shimPeer, strataPeer, wasmerPeer } from './wasi/peers.js';
-import { formatMs, formatRate, markdownTable, median } from './wasi/table.js';
+import { formatMs, formatRate, markdownTable, median } from './table.js';
 
 const { values: opts } = parseArgs({
   options: {

@@ -21,3 +21,8 @@ export function markdownTable(rows: string[][]): string {
   const line = (r: string[]) => `| ${r.map((cell, c) => (cell ?? '').padEnd(widths[c])).join(' | ')} |`;
   return [line(rows[0]), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.slice(1).map(line)].join('\n');
 }
+
+/** Like formatMs, with microseconds below a millisecond. */
+export function formatTime(ns: number): string {
+  return ns < 1e6 ? `${(ns / 1e3).toFixed(ns < 1e4 ? 1 : 0)} µs` : formatMs(ns);
+}

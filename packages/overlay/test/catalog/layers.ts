@@ -29,6 +29,8 @@ export const DEFAULT_MTIME = 1_700_000_000;
 /** Blobs by digest, for tests: the overlay only needs `reader`. */
 export class TestContent implements ContentSource {
   readonly blobs = new Map<string, Uint8Array>();
+  /** Where blobs imported by the store live (OCI-format layers). */
+  fallback?: ContentSource;
 
   add(bytes: Uint8Array): ContentRef {
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}` as Digest;
@@ -38,7 +40,10 @@ export class TestContent implements ContentSource {
 
   reader(ref: ContentRef): BlobReader {
     const bytes = this.blobs.get(ref.digest);
-    if (!bytes) throw new Error(`no blob ${ref.digest}`);
+    if (!bytes) {
+      if (this.fallback) return this.fallback.reader(ref);
+      throw new Error(`no blob ${ref.digest}`);
+    }
     return {
       size: bytes.length,
       readAt(buf, offset) {

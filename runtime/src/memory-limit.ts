@@ -21,7 +21,7 @@ export class ModuleFormatError extends Error {
 const SECTION_IMPORT = 2;
 const SECTION_MEMORY = 5;
 
-export function capMemory(bytes: Uint8Array, capBytes: number): Uint8Array {
+export function capMemory(bytes: Uint8Array, capBytes: number): Uint8Array<ArrayBuffer> {
   const capPages = Math.floor(capBytes / PAGE);
   if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
     throw new ModuleFormatError('not a WebAssembly module (no \\0asm magic)');
@@ -147,7 +147,7 @@ function encodeU32(v: number): Uint8Array {
   return Uint8Array.from(out);
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let pos = 0;
   for (const p of parts) {

@@ -1,0 +1,171 @@
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from './atomic-file.js';
+import { RuntimeError } from './exit-codes.js';
+import type { BindMount } from './options.js';
+
+/** What a container was created from and with: fixed for its life. */
+export interface ContainerConfig {
+  id: string;
+  name: string;
+  created: string;
+  /** The image as the user named it, and what it resolved to. */
+  image: { ref: string; id: string; diffIds: string[] };
+  /** argv: the entrypoint (a path in the container) and its arguments. */
+  argv: string[];
+  env: string[];
+  workdir: string;
+  mounts: BindMount[];
+  memoryBytes?: number;
+  timeoutSeconds?: number;
+  /** Keep stdin open (`-i`). */
+  interactive: boolean;
+  /** Remove the container when it exits (`--rm`). */
+  autoRemove: boolean;
+}
+
+export type ContainerStatus = 'created' | 'running' | 'exited';
+
+export interface ContainerState {
+  status: ContainerStatus;
+  exitCode?: number;
+  startedAt?: string;
+  finishedAt?: string;
+  /** The process running it, while running (a stale pid after a crash reads as exited). */
+  pid?: number;
+  error?: string;
+}
+
+/**
+ * Containers under `<root>/containers/<id>/`: `config.json` (written once), `state.json`,
+ * `upper.bin` (the saved overlay upper: what the container changed) and `log` (its output,
+ * one JSON line per write). Every file is replaced atomically (temp + fsync + rename), so a
+ * crash at any moment leaves the old or the new version; a container directory is created
+ * under a temp name and renamed into place, so a half-created container is never listed.
+ */
+export class ContainerStore {
+  readonly dir: string;
+
+  constructor(root: string) {
+    this.dir = join(root, 'containers');
+    mkdirSync(this.dir, { recursive: true });
+  }
+
+  create(config: Omit<ContainerConfig, 'id' | 'name' | 'created'> & { name?: string }): ContainerConfig {
+    const id = randomBytes(32).toString('hex');
+    const name = config.name ?? generateName(new Set(this.list().map((c) => c.config.name)));
+    if (config.name !== undefined) {
+      if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(config.name)) throw new RuntimeError(`invalid container name "${config.name}"`);
+      if (this.list().some((c) => c.config.name === config.name)) {
+        throw new RuntimeError(`the container name "${config.name}" is already in use`);
+      }
+    }
+    const full: ContainerConfig = { ...config, id, name, created: new Date().toISOString() };
+    const tmp = join(this.dir, `.tmp-${id}`);
+    mkdirSync(tmp);
+    writeFileAtomic(join(tmp, 'config.json'), JSON.stringify(full, null, 2));
+    writeFileAtomic(join(tmp, 'state.json'), JSON.stringify({ status: 'created' } satisfies ContainerState));
+    renameSync(tmp, join(this.dir, id));
+    return full;
+  }
+
+  list(): { config: ContainerConfig; state: ContainerState }[] {
+    const out: { config: ContainerConfig; state: ContainerState }[] = [];
+    for (const id of readdirSync(this.dir)) {
+      if (id.startsWith('.')) continue;
+      try {
+        out.push({ config: this.config(id), state: this.state(id) });
+      } catch {
+        // A container removed while listing.
+      }
+    }
+    return out.sort((a, b) => (a.config.created < b.config.created ? 1 : -1));
+  }
+
+  /** Find by full id, unique id prefix, or name. */
+  resolve(ref: string): ContainerConfig {
+    const all = this.list().map((c) => c.config);
+    const byName = all.find((c) => c.name === ref);
+    if (byName) return byName;
+    const byId = all.filter((c) => c.id.startsWith(ref));
+    if (byId.length === 1 && ref.length > 0) return byId[0]!;
+    if (byId.length > 1) throw new RuntimeError(`container id prefix "${ref}" is ambiguous`);
+    throw new RuntimeError(`no such container: ${ref}`);
+  }
+
+  config(id: string): ContainerConfig {
+    return JSON.parse(readFileSync(join(this.dir, id, 'config.json'), 'utf8')) as ContainerConfig;
+  }
+
+  state(id: string): ContainerState {
+    const s = JSON.parse(readFileSync(join(this.dir, id, 'state.json'), 'utf8')) as ContainerState;
+    if (s.status === 'running' && s.pid !== undefined && !alive(s.pid)) {
+      return { ...s, status: 'exited', exitCode: s.exitCode ?? 137, error: 'the process running it died' };
+    }
+    return s;
+  }
+
+  setState(id: string, state: ContainerState): void {
+    writeFileAtomic(join(this.dir, id, 'state.json'), JSON.stringify(state));
+  }
+
+  upperPath(id: string): string {
+    return join(this.dir, id, 'upper.bin');
+  }
+
+  loadUpper(id: string): Uint8Array | undefined {
+    const p = this.upperPath(id);
+    return existsSync(p) ? new Uint8Array(readFileSync(p)) : undefined;
+  }
+
+  saveUpper(id: string, bytes: Uint8Array): void {
+    writeFileAtomic(this.upperPath(id), bytes);
+  }
+
+  appendLog(id: string, stream: 'stdout' | 'stderr', bytes: Uint8Array): void {
+    appendFileSync(join(this.dir, id, 'log'), `${JSON.stringify({ s: stream, d: Buffer.from(bytes).toString('base64') })}\n`);
+  }
+
+  readLog(id: string): { stream: 'stdout' | 'stderr'; bytes: Uint8Array }[] {
+    const p = join(this.dir, id, 'log');
+    if (!existsSync(p)) return [];
+    return readFileSync(p, 'utf8').split('\n').filter(Boolean).flatMap((line) => {
+      try {
+        const { s, d } = JSON.parse(line) as { s: 'stdout' | 'stderr'; d: string };
+        return [{ stream: s, bytes: new Uint8Array(Buffer.from(d, 'base64')) }];
+      } catch {
+        return []; // a line cut by a crash
+      }
+    });
+  }
+
+  remove(id: string): void {
+    // Rename first so a crash mid-removal leaves nothing that lists as a container.
+    const tmp = join(this.dir, `.rm-${id}`);
+    renameSync(join(this.dir, id), tmp);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const ADJECTIVES = ['brave', 'calm', 'eager', 'fancy', 'gentle', 'happy', 'jolly', 'keen', 'lucid', 'merry', 'nifty', 'proud', 'quiet', 'sharp', 'tender', 'vivid', 'witty', 'zen'];
+const NOUNS = ['lovelace', 'turing', 'hopper', 'knuth', 'ritchie', 'thompson', 'liskov', 'dijkstra', 'hamilton', 'torvalds', 'wozniak', 'shannon', 'babbage', 'curie', 'noether', 'goldberg'];
+
+/** docker-style `adjective_name`, unique among `taken`. */
+function generateName(taken: Set<string>): string {
+  for (let i = 0; ; i++) {
+    const a = ADJECTIVES[randomBytes(1)[0]! % ADJECTIVES.length]!;
+    const n = NOUNS[randomBytes(1)[0]! % NOUNS.length]!;
+    const name = i < 20 ? `${a}_${n}` : `${a}_${n}${i}`;
+    if (!taken.has(name)) return name;
+  }
+}

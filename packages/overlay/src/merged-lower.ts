@@ -98,7 +98,11 @@ function flatten(layers: readonly LayerIndex[]): MergedLower {
     for (const [path, e] of layer.entries) {
       if (!e.opaque) continue;
       const dir = find(root, path);
-      if (dir?.children) dir.children.clear();
+      if (dir?.children) {
+        dir.children.clear();
+        // Only this layer (and those above) contribute now: not a merged directory.
+        dir.depth = 0;
+      }
     }
     for (const [path, e] of layer.entries) {
       if (path === '') {

@@ -37,6 +37,12 @@ export interface ContentWriter {
   write(chunk: Uint8Array): Promise<void>;
   /** Bytes written so far (for resumed downloads). */
   readonly written: number;
+  /**
+   * Verify and make the blob visible. After it resolves, `existed` tells whether the store
+   * already held this blob (then nothing new was stored): importers use it to delete only
+   * what they added when they fail.
+   */
   commit(expected?: Digest): Promise<Digest>;
+  readonly existed: boolean;
   abort(): Promise<void>;
 }

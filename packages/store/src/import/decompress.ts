@@ -1,0 +1,78 @@
+import { Decompress } from 'fzstd';
+import { LayerFormatError } from '../errors.js';
+
+export type Compression = 'none' | 'gzip' | 'zstd';
+
+/** Peek at the first bytes: gzip `1f 8b`, zstd frame `28 b5 2f fd`, else an uncompressed tar. */
+export function detectCompression(head: Uint8Array): Compression {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
+  return 'none';
+}
+
+/**
+ * Decompress a stream. gzip uses the platform's DecompressionStream (zlib underneath in
+ * Node, native in browsers); zstd uses fzstd's streaming decoder (pure JS, no WebAssembly or
+ * native addon, so it runs in workers as well as Node). Corrupt input becomes a
+ * LayerFormatError.
+ */
+export async function* decompress(source: AsyncIterable<Uint8Array>, compression: Compression): AsyncGenerator<Uint8Array> {
+  if (compression === 'none') {
+    yield* source;
+    return;
+  }
+  if (compression === 'gzip') {
+    const ds = new DecompressionStream('gzip');
+    const writer = ds.writable.getWriter();
+    let sourceError: unknown;
+    const pump = (async () => {
+      try {
+        for await (const chunk of source) await writer.write(chunk as Uint8Array<ArrayBuffer>);
+        await writer.close();
+      } catch (e) {
+        sourceError ??= e;
+        await writer.abort(e).catch(() => {});
+      }
+    })();
+    const reader = ds.readable.getReader();
+    let finished = false;
+    try {
+      for (;;) {
+        let r: ReadableStreamReadResult<Uint8Array>;
+        try {
+          r = await reader.read();
+        } catch (e) {
+          // A failing source (a dropped download) is reported as itself, not as corruption.
+          if (sourceError !== undefined) throw sourceError;
+          throw new LayerFormatError(`corrupt gzip data: ${(e as Error).message}`, undefined, { cause: e });
+        }
+        if (r.done) break;
+        yield r.value;
+      }
+      finished = true;
+    } finally {
+      // Stopped early (an error downstream): cancel, so the pump's pending write settles.
+      if (!finished) await reader.cancel().catch(() => {});
+      await pump;
+    }
+    return;
+  }
+  const out: Uint8Array[] = [];
+  let ended = false;
+  const d = new Decompress((chunk, final) => {
+    out.push(chunk);
+    if (final) ended = true;
+  });
+  try {
+    for await (const chunk of source) {
+      d.push(chunk);
+      while (out.length) yield out.shift()!;
+    }
+    d.push(new Uint8Array(0), true);
+  } catch (e) {
+    if (e instanceof LayerFormatError) throw e;
+    throw new LayerFormatError(`corrupt zstd data: ${(e as Error).message}`, undefined, { cause: e });
+  }
+  while (out.length) yield out.shift()!;
+  if (!ended) throw new LayerFormatError('truncated zstd data');
+}

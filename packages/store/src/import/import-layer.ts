@@ -1,0 +1,170 @@
+import type { ContentStore } from '../content-store.js';
+import { DigestMismatchError } from '../errors.js';
+import { webSha256, type HasherFactory } from '../hash.js';
+import type { Digest, LayerEntry, LayerIndex } from '../types.js';
+import { ChangesetBuilder } from './changeset-rules.js';
+import { decompress, detectCompression, type Compression } from './decompress.js';
+import { readTar, type TarHeader } from './tar-reader.js';
+
+export interface ImportOptions {
+  /** Default 'auto': detected from the first bytes. */
+  compression?: 'auto' | Compression;
+  /** The diffID the layer must have (the sha256 of the uncompressed tar). */
+  expectedDiffId?: Digest;
+  /** The digest the blob as given must have (the compressed layer, as a manifest names it). */
+  expectedDigest?: Digest;
+  hasher?: HasherFactory;
+}
+
+/** A layer after import: its index plus what was measured on the way. */
+export interface ImportedLayer extends LayerIndex {
+  /** sha256 of the bytes as given (compressed). */
+  readonly digest: Digest;
+  readonly compressedSize: number;
+  /** Bytes of the uncompressed tar. */
+  readonly size: number;
+  readonly compression: Compression;
+  /** Entries left out, with why (see ChangesetBuilder). */
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Stream an OCI layer (tar, tar+gzip, tar+zstd) into the content store: every regular
+ * file's contents become a blob (by the sha256 of the contents, so identical files in any
+ * layer or image are stored once), and the entries become a LayerIndex with the changeset
+ * rules applied (see changeset-rules.ts). The tar is never held in memory whole.
+ *
+ * Atomic: if anything fails — a corrupt or truncated tar, a hostile entry, a digest or diffID
+ * that does not match — the blobs this import added are deleted again (blobs that already
+ * existed are left alone), and the error propagates. Nothing of a failed import is visible.
+ */
+export async function importLayer(
+  content: ContentStore,
+  body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
+  options: ImportOptions = {},
+): Promise<ImportedLayer> {
+  const hasher = options.hasher ?? webSha256;
+  const raw = hasher();
+  const tarHash = hasher();
+  let compressedSize = 0;
+  let size = 0;
+  const added: Digest[] = [];
+  try {
+    const source = peekable(toAsyncIterable(body), (chunk) => {
+      raw.update(chunk);
+      compressedSize += chunk.length;
+    });
+    const head = await source.peek(4);
+    const compression = options.compression === undefined || options.compression === 'auto' ? detectCompression(head) : options.compression;
+    const tarBytes = tap(decompress(source, compression), (chunk) => {
+      tarHash.update(chunk);
+      size += chunk.length;
+    });
+    const builder = new ChangesetBuilder();
+    for await (const { header, body: data } of readTar(tarBytes)) {
+      const entry = entryOf(header);
+      if (header.type === 'file' && header.size > 0) {
+        const w = await content.writer();
+        try {
+          for await (const chunk of data()) await w.write(chunk);
+        } catch (e) {
+          await w.abort();
+          throw e;
+        }
+        const digest = await w.commit();
+        if (!w.existed && !added.includes(digest)) added.push(digest);
+        entry.content = { digest, size: header.size };
+      }
+      builder.add(header.name, entry, header.type === 'link' ? header.linkname : undefined);
+    }
+    // Drain whatever follows the end-of-archive marker so the digests cover the whole blob.
+    for await (const _ of tarBytes) { /* trailing zero blocks */ }
+    const diffId = tarHash.digest();
+    const digest = raw.digest();
+    if (options.expectedDiffId && options.expectedDiffId !== diffId) throw new DigestMismatchError(options.expectedDiffId, diffId, 'layer diffID');
+    if (options.expectedDigest && options.expectedDigest !== digest) throw new DigestMismatchError(options.expectedDigest, digest, 'layer');
+    return { diffId, entries: builder.finish(), digest, compressedSize, size, compression, warnings: builder.warnings };
+  } catch (e) {
+    for (const d of added) await content.delete(d).catch(() => {});
+    throw e;
+  }
+}
+
+function entryOf(h: TarHeader): LayerEntry {
+  const base = { mode: h.mode, uid: h.uid, gid: h.gid, mtimeNs: h.mtimeNs };
+  const e: LayerEntry = (() => {
+    switch (h.type) {
+      case 'dir': return { type: 'dir', ...base, size: 0 };
+      case 'symlink': return { type: 'symlink', ...base, size: new TextEncoder().encode(h.linkname).length, target: h.linkname };
+      case 'chardev': return { type: 'chardev', ...base, size: 0, rdev: (h.devmajor << 8) | h.devminor };
+      case 'blockdev': return { type: 'blockdev', ...base, size: 0, rdev: (h.devmajor << 8) | h.devminor };
+      case 'fifo': return { type: 'fifo', ...base, size: 0 };
+      default: return { type: 'file', ...base, size: h.type === 'file' ? h.size : 0 };
+    }
+  })();
+  if (Object.keys(h.xattrs).length > 0) e.xattrs = h.xattrs;
+  return e;
+}
+
+function toAsyncIterable(body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
+  if (Symbol.asyncIterator in body) return body as AsyncIterable<Uint8Array>;
+  const stream = body as ReadableStream<Uint8Array>;
+  return (async function* () {
+    const reader = stream.getReader();
+    try {
+      for (;;) {
+        const r = await reader.read();
+        if (r.done) return;
+        yield r.value;
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  })();
+}
+
+async function* tap(src: AsyncIterable<Uint8Array>, fn: (c: Uint8Array) => void): AsyncGenerator<Uint8Array> {
+  for await (const c of src) {
+    fn(c);
+    yield c;
+  }
+}
+
+/** An async iterable that can show its first bytes before they are consumed. */
+function peekable(src: AsyncIterable<Uint8Array>, onChunk: (c: Uint8Array) => void) {
+  const it = src[Symbol.asyncIterator]();
+  const pending: Uint8Array[] = [];
+  let done = false;
+  const pull = async (): Promise<boolean> => {
+    if (done) return false;
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      return false;
+    }
+    onChunk(r.value);
+    pending.push(r.value);
+    return true;
+  };
+  return {
+    async peek(n: number): Promise<Uint8Array> {
+      while (pending.reduce((a, c) => a + c.length, 0) < n && (await pull()));
+      const all = new Uint8Array(Math.min(n, pending.reduce((a, c) => a + c.length, 0)));
+      let pos = 0;
+      for (const c of pending) {
+        if (pos >= all.length) break;
+        const take = Math.min(c.length, all.length - pos);
+        all.set(c.subarray(0, take), pos);
+        pos += take;
+      }
+      return all;
+    },
+    async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
+      for (;;) {
+        while (pending.length) yield pending.shift()!;
+        if (!(await pull())) return;
+      }
+    },
+  };
+}
+

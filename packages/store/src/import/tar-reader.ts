@@ -1,0 +1,222 @@
+import { LayerFormatError } from '../errors.js';
+import { ByteReader } from './byte-reader.js';
+
+export type TarEntryType = 'file' | 'link' | 'symlink' | 'chardev' | 'blockdev' | 'dir' | 'fifo';
+
+export interface TarHeader {
+  name: string;
+  type: TarEntryType;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtimeNs: bigint;
+  size: number;
+  linkname: string;
+  devmajor: number;
+  devminor: number;
+  /** `SCHILY.xattr.*` PAX records, values as raw bytes. */
+  xattrs: Record<string, Uint8Array>;
+}
+
+export interface TarEntry {
+  header: TarHeader;
+  /** The entry's data; must be consumed (or skipped with `skip`) before the next entry. */
+  body(): AsyncGenerator<Uint8Array>;
+}
+
+const BLOCK = 512;
+const dec = new TextDecoder();
+
+/**
+ * A streaming tar reader (ustar, PAX per-file and global headers, GNU long names and link
+ * names, base-256 sizes).
+ *
+ * Written here rather than taken from a library because layer import needs two behaviours
+ * that tar-stream's extractor does not separate: it must accept what real producers write —
+ * umoci's `insert` layers end without the two zero blocks, and may even leave the last data
+ * block unpadded — while refusing a tar cut short inside a header or inside a file's data.
+ * So: the end of input exactly at a block boundary, or inside the padding after complete
+ * data, ends the archive; anywhere else it is a `LayerFormatError` ("truncated").
+ */
+export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerator<TarEntry> {
+  const r = new ByteReader(source);
+  let globalPax: Record<string, Uint8Array> = {};
+  let pax: Record<string, Uint8Array> = {};
+  let longName: string | undefined;
+  let longLink: string | undefined;
+  for (;;) {
+    const block = await r.readExact(BLOCK);
+    if (block.length === 0) return; // no end marker: accepted
+    if (block.length < BLOCK) throw new LayerFormatError('truncated tar: the input ends inside a header');
+    if (isZero(block)) return; // end-of-archive marker (the second zero block is not required)
+    verifyChecksum(block);
+    const flag = String.fromCharCode(block[156]!);
+    const size = readNumber(block, 124, 12, 'size');
+    const readData = async (): Promise<Uint8Array> => {
+      if (size > 16 * 2 ** 20) throw new LayerFormatError(`tar metadata entry of ${size} bytes is too large`);
+      const data = await r.readExact(size);
+      if (data.length < size) throw new LayerFormatError('truncated tar: the input ends inside an extended header');
+      await skipPadding(r, size, false);
+      return data;
+    };
+    if (flag === 'x' || flag === 'g') {
+      const records = parsePax(await readData());
+      if (flag === 'g') globalPax = { ...globalPax, ...records };
+      else pax = { ...pax, ...records };
+      continue;
+    }
+    if (flag === 'L' || flag === 'K') {
+      const text = cString(await readData(), 0, size);
+      if (flag === 'L') longName = text;
+      else longLink = text;
+      continue;
+    }
+    const records = { ...globalPax, ...pax };
+    pax = {};
+    const type = typeOf(flag, block);
+    const prefix = isUstar(block) ? cString(block, 345, 155) : '';
+    let name = longName ?? (prefix ? `${prefix}/${cString(block, 0, 100)}` : cString(block, 0, 100));
+    let linkname = longLink ?? cString(block, 157, 100);
+    longName = undefined;
+    longLink = undefined;
+    if (records.path) name = dec.decode(records.path);
+    if (records.linkpath) linkname = dec.decode(records.linkpath);
+    let entrySize = type === 'file' ? size : 0;
+    if (records.size && type === 'file') entrySize = Number(dec.decode(records.size));
+    const header: TarHeader = {
+      name,
+      type,
+      mode: readNumber(block, 100, 8, 'mode') & 0o7777,
+      uid: records.uid ? Number(dec.decode(records.uid)) : readNumber(block, 108, 8, 'uid'),
+      gid: records.gid ? Number(dec.decode(records.gid)) : readNumber(block, 116, 8, 'gid'),
+      mtimeNs: records.mtime ? parseTime(dec.decode(records.mtime)) : BigInt(readNumber(block, 136, 12, 'mtime')) * 1_000_000_000n,
+      size: entrySize,
+      linkname,
+      devmajor: type === 'chardev' || type === 'blockdev' ? readNumber(block, 329, 8, 'devmajor') : 0,
+      devminor: type === 'chardev' || type === 'blockdev' ? readNumber(block, 337, 8, 'devminor') : 0,
+      xattrs: {},
+    };
+    for (const [k, v] of Object.entries(records)) {
+      if (k.startsWith('SCHILY.xattr.')) header.xattrs[k.slice('SCHILY.xattr.'.length)] = v;
+    }
+    // Directories and links may carry a size field; their data (if any) is skipped.
+    const dataSize = type === 'file' ? entrySize : size;
+    let consumed = false;
+    async function* body(): AsyncGenerator<Uint8Array> {
+      if (consumed) throw new Error('tar entry body read twice');
+      consumed = true;
+      let left = type === 'file' ? entrySize : 0;
+      while (left > 0) {
+        const chunk = await r.readSome(Math.min(left, 1 << 20));
+        if (!chunk) throw new LayerFormatError('truncated tar: the input ends inside file data', name);
+        left -= chunk.length;
+        yield chunk;
+      }
+    }
+    yield { header, body };
+    if (!consumed) for await (const _ of body()) { /* skip unread data */ }
+    if (type !== 'file' && dataSize > 0) {
+      const skipped = await r.readExact(dataSize);
+      if (skipped.length < dataSize) throw new LayerFormatError('truncated tar: the input ends inside entry data', name);
+    }
+    if (!(await skipPadding(r, dataSize, true))) return;
+  }
+}
+
+/** Skip the zero padding after `size` data bytes. False when the input ended inside it. */
+async function skipPadding(r: ByteReader, size: number, tolerateEnd: boolean): Promise<boolean> {
+  const pad = (BLOCK - (size % BLOCK)) % BLOCK;
+  if (pad === 0) return true;
+  const got = await r.readExact(pad);
+  if (got.length < pad) {
+    if (tolerateEnd) return false; // unpadded last block: the data was complete
+    throw new LayerFormatError('truncated tar: the input ends inside padding');
+  }
+  return true;
+}
+
+function typeOf(flag: string, block: Uint8Array): TarEntryType {
+  switch (flag) {
+    case '0': case '\0': case '7': return 'file';
+    case '1': return 'link';
+    case '2': return 'symlink';
+    case '3': return 'chardev';
+    case '4': return 'blockdev';
+    case '5': return 'dir';
+    case '6': return 'fifo';
+    default:
+      throw new LayerFormatError(`unsupported tar entry type ${JSON.stringify(flag)}`, cString(block, 0, 100));
+  }
+}
+
+function isZero(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
+function isUstar(b: Uint8Array): boolean {
+  return b[257] === 0x75 && b[258] === 0x73 && b[259] === 0x74 && b[260] === 0x61 && b[261] === 0x72 && b[262] === 0;
+}
+
+function verifyChecksum(b: Uint8Array): void {
+  const stored = readNumber(b, 148, 8, 'checksum');
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const v = i >= 148 && i < 156 ? 0x20 : b[i]!;
+    unsigned += v;
+    signed += v > 127 ? v - 256 : v;
+  }
+  if (stored !== unsigned && stored !== signed) throw new LayerFormatError('corrupt tar: header checksum mismatch', cString(b, 0, 100));
+}
+
+function cString(b: Uint8Array, off: number, len: number): string {
+  let end = off;
+  while (end < off + len && end < b.length && b[end] !== 0) end++;
+  return dec.decode(b.subarray(off, end));
+}
+
+/** An octal field, or GNU base-256 when the high bit of the first byte is set. */
+function readNumber(b: Uint8Array, off: number, len: number, what: string): number {
+  if (b[off]! & 0x80) {
+    let v = 0;
+    for (let i = off + 1; i < off + len; i++) v = v * 256 + b[i]!;
+    if (b[off]! & 0x40 || !Number.isSafeInteger(v)) throw new LayerFormatError(`tar ${what} out of range`);
+    return v;
+  }
+  const s = cString(b, off, len).trim();
+  if (s === '') return 0;
+  if (!/^[0-7]+$/.test(s)) throw new LayerFormatError(`corrupt tar: ${what} field is not octal`);
+  const v = parseInt(s, 8);
+  if (!Number.isSafeInteger(v)) throw new LayerFormatError(`tar ${what} out of range`);
+  return v;
+}
+
+/** PAX records: "<len> <key>=<value>\n", values kept as bytes (xattrs may be binary). */
+function parsePax(data: Uint8Array): Record<string, Uint8Array> {
+  const out: Record<string, Uint8Array> = {};
+  let pos = 0;
+  while (pos < data.length) {
+    let sp = pos;
+    while (sp < data.length && data[sp] !== 0x20) sp++;
+    const len = Number(dec.decode(data.subarray(pos, sp)));
+    if (!Number.isInteger(len) || len <= 0 || pos + len > data.length) {
+      if (data.subarray(pos).every((x) => x === 0)) break; // zero padding
+      throw new LayerFormatError('corrupt tar: bad PAX record');
+    }
+    const rec = data.subarray(sp + 1, pos + len - 1);
+    const eq = rec.indexOf(0x3d);
+    if (eq < 0) throw new LayerFormatError('corrupt tar: bad PAX record');
+    out[dec.decode(rec.subarray(0, eq))] = rec.slice(eq + 1);
+    pos += len;
+  }
+  return out;
+}
+
+/** A PAX time "seconds[.fraction]" in nanoseconds. */
+function parseTime(s: string): bigint {
+  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(s);
+  if (!m) throw new LayerFormatError(`corrupt tar: PAX time ${JSON.stringify(s)}`);
+  const ns = BigInt(m[2]!) * 1_000_000_000n + BigInt((m[3] ?? '').padEnd(9, '0').slice(0, 9) || '0');
+  return m[1] ? -ns : ns;
+}

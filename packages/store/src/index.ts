@@ -7,3 +7,5 @@ export { importLayer, type ImportedLayer, type ImportOptions } from './import/im
 export { ChangesetBuilder } from './import/changeset-rules.js';
 export { readTar, type TarEntry, type TarHeader } from './import/tar-reader.js';
 export { detectCompression, type Compression } from './import/decompress.js';
+export { MemoryLayerStore, collectGarbage, type LayerStore } from './layer-store.js';
+export { encodeLayer, decodeLayer } from './layer-codec.js';

@@ -1,0 +1,192 @@
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync, createReadStream, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync,
+  readSync, renameSync, statSync, unlinkSync, writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import type { ContentStore, ContentWriter } from '../content-store.js';
+import { DigestMismatchError, NotFoundError, StorageFullError } from '../errors.js';
+import { isDigest } from '../hash.js';
+import type { BlobReader, Digest } from '../types.js';
+import { nodeSha256 } from './hash.js';
+
+/**
+ * Blobs on disk, as containerd lays them out: `<root>/blobs/sha256/<hex>`, written through
+ * `<root>/ingest/<random>` (write, fsync, rename): a blob is either complete and verified
+ * or not there at all, whatever moment a crash comes. Reads for the overlay are synchronous
+ * (`readSync` on a cached descriptor).
+ */
+export class DiskContentStore implements ContentStore {
+  private readonly blobs: string;
+  private readonly ingest: string;
+  /** Open descriptors by digest, least recently used first. */
+  private readonly fds = new Map<Digest, number>();
+
+  constructor(readonly root: string, private readonly maxOpenFiles = 128) {
+    this.blobs = join(root, 'blobs', 'sha256');
+    this.ingest = join(root, 'ingest');
+    mkdirSync(this.blobs, { recursive: true });
+    mkdirSync(this.ingest, { recursive: true });
+  }
+
+  path(digest: Digest): string {
+    if (!isDigest(digest)) throw new NotFoundError(`not a sha256 digest: ${digest}`);
+    return join(this.blobs, digest.slice(7));
+  }
+
+  async has(digest: Digest): Promise<boolean> {
+    return isDigest(digest) && existsSync(this.path(digest));
+  }
+
+  async get(digest: Digest): Promise<Uint8Array> {
+    try {
+      return new Uint8Array(readFileSync(this.path(digest)));
+    } catch (e) {
+      throw notFound(e, digest);
+    }
+  }
+
+  stream(digest: Digest): ReadableStream<Uint8Array> {
+    if (!existsSync(this.path(digest))) throw new NotFoundError(`blob ${digest} not found`);
+    return Readable.toWeb(createReadStream(this.path(digest))) as ReadableStream<Uint8Array>;
+  }
+
+  async put(data: Uint8Array, expected?: Digest): Promise<Digest> {
+    const w = await this.writer();
+    await w.write(data);
+    return w.commit(expected);
+  }
+
+  async writer(): Promise<ContentWriter> {
+    const tmp = join(this.ingest, randomBytes(12).toString('hex'));
+    const fd = openSync(tmp, 'wx', 0o644);
+    const h = nodeSha256();
+    let written = 0;
+    let done = false;
+    let existed = false;
+    const finish = () => {
+      done = true;
+      closeSync(fd);
+    };
+    return {
+      get written() {
+        return written;
+      },
+      get existed() {
+        return existed;
+      },
+      write: async (chunk) => {
+        if (done) throw new Error('content writer already finished');
+        h.update(chunk);
+        let off = 0;
+        try {
+          while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new StorageFullError('no space left for the blob', { cause: e });
+          throw e;
+        }
+        written += chunk.length;
+      },
+      commit: async (expected) => {
+        if (done) throw new Error('content writer already finished');
+        try {
+          fsyncSync(fd);
+        } finally {
+          finish();
+        }
+        const digest = h.digest();
+        if (expected !== undefined && expected !== digest) {
+          unlinkSync(tmp);
+          throw new DigestMismatchError(expected, digest);
+        }
+        const target = this.path(digest);
+        existed = existsSync(target);
+        if (existed) unlinkSync(tmp);
+        else renameSync(tmp, target);
+        return digest;
+      },
+      abort: async () => {
+        if (done) return;
+        finish();
+        try {
+          unlinkSync(tmp);
+        } catch {
+          // already gone
+        }
+      },
+    };
+  }
+
+  async delete(digest: Digest): Promise<void> {
+    const fd = this.fds.get(digest);
+    if (fd !== undefined) {
+      closeSync(fd);
+      this.fds.delete(digest);
+    }
+    try {
+      unlinkSync(this.path(digest));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+
+  async *list(): AsyncIterable<Digest> {
+    for (const name of readdirSync(this.blobs)) {
+      const d = `sha256:${name}`;
+      if (isDigest(d)) yield d;
+    }
+  }
+
+  async size(digest: Digest): Promise<number> {
+    try {
+      return statSync(this.path(digest)).size;
+    } catch (e) {
+      throw notFound(e, digest);
+    }
+  }
+
+  reader(ref: { digest: Digest; size: number }): BlobReader {
+    const fd = this.fd(ref.digest);
+    const size = fstatSync(fd).size;
+    return {
+      size,
+      readAt: (buf, offset) => {
+        if (offset >= size) return 0;
+        return readSync(this.fd(ref.digest), buf, 0, Math.min(buf.length, size - offset), offset);
+      },
+    };
+  }
+
+  /** Close cached descriptors (tests, shutdown). */
+  close(): void {
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
+  }
+
+  private fd(digest: Digest): number {
+    let fd = this.fds.get(digest);
+    if (fd !== undefined) {
+      this.fds.delete(digest);
+      this.fds.set(digest, fd);
+      return fd;
+    }
+    try {
+      fd = openSync(this.path(digest), 'r');
+    } catch (e) {
+      throw notFound(e, digest);
+    }
+    this.fds.set(digest, fd);
+    while (this.fds.size > this.maxOpenFiles) {
+      const [oldest, ofd] = this.fds.entries().next().value as [Digest, number];
+      closeSync(ofd);
+      this.fds.delete(oldest);
+    }
+    return fd;
+  }
+}
+
+function notFound(e: unknown, digest: Digest): Error {
+  if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new NotFoundError(`blob ${digest} not found`, { cause: e });
+  return e as Error;
+}

@@ -1,0 +1,5 @@
+export { DiskContentStore } from './disk-content-store.js';
+export { DiskLayerStore } from './disk-layer-store.js';
+export { importDirectory } from './import-directory.js';
+export { nodeSha256 } from './hash.js';
+export { writeFileAtomic } from './atomic-file.js';

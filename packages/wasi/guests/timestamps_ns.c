@@ -17,6 +17,9 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
+#ifdef __wasi__
+#include <wasi/api.h>
+#endif
 
 static int same(struct timespec a, struct timespec b) {
   return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
@@ -63,8 +66,14 @@ int main(int argc, char **argv) {
 
   struct timespec before, after;
   CHECK("utime-now", clock_gettime(CLOCK_REALTIME, &before) == 0);
+#ifdef __wasi__
+  /* Debian's wasi-libc refuses {UTIME_OMIT, UTIME_NOW} with EINVAL before making any call
+     (seen: no syscall is issued), so the WASI build asks for mtim_now directly. */
+  CHECK("utime-now", __wasi_fd_filestat_set_times(fd, 0, 0, __WASI_FSTFLAGS_MTIM_NOW) == 0);
+#else
   struct timespec now[2] = {{0, UTIME_OMIT}, {0, UTIME_NOW}};
   CHECK("utime-now", utimensat(AT_FDCWD, "f", now, 0) == 0);
+#endif
   CHECK("utime-now", clock_gettime(CLOCK_REALTIME, &after) == 0);
   struct stat st;
   CHECK("utime-now", stat("f", &st) == 0);

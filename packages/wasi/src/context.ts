@@ -1,0 +1,41 @@
+import type { SyncFs } from '@strata/syncfs';
+import type { FdTable } from './fd-table.js';
+import type { GuestMemory } from './memory.js';
+
+/** A synchronous byte source for stdin, with readiness for poll_oneoff. */
+export interface StdinSource {
+  /** Read up to `buf.length` bytes; may block; 0 at end of input. */
+  read(buf: Uint8Array): number;
+  /** True when a read would not block (data or end of input). Absent: always ready. */
+  ready?(): boolean;
+  /**
+   * Block until ready or `timeoutMs` passes; true if ready. Absent: poll_oneoff sleeps the
+   * whole timeout and checks `ready` after (a SharedArrayBuffer-backed source can wake early).
+   */
+  wait?(timeoutMs: number): boolean;
+}
+
+/** stdout/stderr: each write's bytes, synchronously (copy them if you keep them). */
+export type OutputSink = (bytes: Uint8Array) => void;
+
+export interface Clock {
+  /** Nanoseconds since the epoch. */
+  realtime(): bigint;
+  /** Nanoseconds from an arbitrary start, never going back. */
+  monotonic(): bigint;
+}
+
+/** What every syscall sees. */
+export interface WasiContext {
+  mem: GuestMemory;
+  fds: FdTable;
+  args: string[];
+  env: string[];
+  stdin: StdinSource;
+  stdout: OutputSink;
+  stderr: OutputSink;
+  clock: Clock;
+  random: (buf: Uint8Array) => void;
+  /** The container root (the `/` preopen), if there is one. */
+  rootFs?: SyncFs;
+}

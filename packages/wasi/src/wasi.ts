@@ -1,0 +1,164 @@
+import type { SyncFs } from '@strata/syncfs';
+import type { Clock, OutputSink, StdinSource, WasiContext } from './context.js';
+import { DIR_RIGHTS, ERRNO, FILE_RIGHTS, RIGHTS } from './defs.js';
+import { errnoOf } from './errno.js';
+import { FdTable } from './fd-table.js';
+import { GuestMemory } from './memory.js';
+import { fdSyscalls } from './syscalls/fd.js';
+import { miscSyscalls, ProcExit } from './syscalls/misc.js';
+import { pathSyscalls } from './syscalls/path.js';
+import { pollSyscalls } from './syscalls/poll.js';
+
+export interface Preopen {
+  fs: SyncFs;
+  /** Refuse every change (EROFS comes from the fs if it is read-only itself). */
+  readOnly?: boolean;
+}
+
+export interface WasiOptions {
+  /** argv, argv[0] included. */
+  args?: string[];
+  /** The environment: `KEY=value` strings or a record. Nothing is inherited. */
+  env?: string[] | Record<string, string>;
+  /** Guest path → file system. `/` is the container root (absolute symlinks resolve there). */
+  preopens?: Record<string, SyncFs | Preopen>;
+  stdin?: StdinSource;
+  stdout?: OutputSink;
+  stderr?: OutputSink;
+  clock?: Clock;
+  random?: (buf: Uint8Array) => void;
+  limits?: {
+    /** Open descriptors, stdio and preopens included (EMFILE past it). Default 1024. */
+    fds?: number;
+  };
+  /** Called on every syscall with its name (the conformance harness counts them). */
+  onSyscall?: (name: string) => void;
+}
+
+const defaultClock: Clock = {
+  realtime: () => BigInt(Date.now()) * 1_000_000n + BigInt(Math.floor((performance.now() % 1) * 1e6)),
+  monotonic: () => BigInt(Math.round(performance.now() * 1e6)),
+};
+
+const STDIO_RIGHTS = RIGHTS.FD_READ | RIGHTS.FD_WRITE | RIGHTS.FD_FDSTAT_SET_FLAGS | RIGHTS.FD_FILESTAT_GET |
+  RIGHTS.POLL_FD_READWRITE | RIGHTS.FD_SEEK | RIGHTS.FD_TELL;
+
+/**
+ * WASI preview1 for one instance, in the shape of `node:wasi`:
+ *
+ * ```ts
+ * const wasi = new WASI({ args, env, preopens: { '/': overlay }, stdout: (b) => ... });
+ * const instance = new WebAssembly.Instance(module, wasi.getImportObject());
+ * const exitCode = wasi.start(instance);   // runs _start; proc_exit unwinds to here
+ * ```
+ *
+ * Everything is synchronous and browser-safe (no Node imports): file systems are SyncFs,
+ * stdin is a synchronous source, stdout/stderr are byte sinks. A syscall maps FsError and
+ * WasiError to an errno; any other exception is a bug in Strata or the host and traps.
+ */
+export class WASI {
+  readonly wasiImport: Record<string, (...args: never[]) => unknown>;
+  /** Syscalls made so far, by name. */
+  readonly syscalls = new Map<string, number>();
+  private readonly ctx: WasiContext;
+  private started = false;
+
+  constructor(options: WasiOptions = {}) {
+    const env = Array.isArray(options.env)
+      ? options.env
+      : Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
+    const fds = new FdTable(options.limits?.fds ?? 1024);
+    this.ctx = {
+      mem: new GuestMemory(),
+      fds,
+      args: options.args ?? [],
+      env,
+      stdin: options.stdin ?? { read: () => 0 },
+      stdout: options.stdout ?? (() => {}),
+      stderr: options.stderr ?? (() => {}),
+      clock: options.clock ?? defaultClock,
+      random: options.random ?? ((b) => crypto.getRandomValues(b)),
+    };
+    for (const stream of [0, 1, 2] as const) {
+      fds.add({ kind: 'stdio', stream, rightsBase: STDIO_RIGHTS, rightsInheriting: 0, fdflags: 0 });
+    }
+    for (const [path, p] of Object.entries(options.preopens ?? {})) {
+      const fs = 'fs' in p && !('lookup' in p) ? p.fs : (p as SyncFs);
+      const readOnly = 'fs' in p && !('lookup' in p) ? (p.readOnly ?? false) : false;
+      const isRoot = path === '/';
+      if (isRoot) this.ctx.rootFs = fs;
+      const write = RIGHTS.PATH_CREATE_DIRECTORY | RIGHTS.PATH_CREATE_FILE | RIGHTS.PATH_LINK_TARGET |
+        RIGHTS.PATH_RENAME_TARGET | RIGHTS.PATH_SYMLINK | RIGHTS.PATH_REMOVE_DIRECTORY | RIGHTS.PATH_UNLINK_FILE |
+        RIGHTS.PATH_FILESTAT_SET_SIZE | RIGHTS.PATH_RENAME_SOURCE | RIGHTS.FD_WRITE | RIGHTS.FD_ALLOCATE |
+        RIGHTS.FD_FILESTAT_SET_SIZE;
+      fds.add({
+        kind: 'dir', fs, node: fs.root, preopenRoot: fs.root, preopenPath: path, inContainerRoot: isRoot,
+        rightsBase: readOnly ? DIR_RIGHTS & ~write : DIR_RIGHTS,
+        rightsInheriting: readOnly ? (DIR_RIGHTS | FILE_RIGHTS) & ~write : DIR_RIGHTS | FILE_RIGHTS,
+        fdflags: 0,
+      });
+    }
+    const calls = { ...miscSyscalls(this.ctx), ...fdSyscalls(this.ctx), ...pathSyscalls(this.ctx), ...pollSyscalls(this.ctx) };
+    const onSyscall = options.onSyscall;
+    const counts = this.syscalls;
+    const imports: Record<string, (...args: never[]) => unknown> = {};
+    for (const [name, fn] of Object.entries(calls) as [string, (...a: unknown[]) => unknown][]) {
+      imports[name] = (...args: unknown[]) => {
+        counts.set(name, (counts.get(name) ?? 0) + 1);
+        onSyscall?.(name);
+        try {
+          fn(...args);
+          return ERRNO.SUCCESS;
+        } catch (e) {
+          const errno = errnoOf(e);
+          if (errno === undefined) throw e;
+          return errno;
+        }
+      };
+    }
+    this.wasiImport = imports;
+  }
+
+  getImportObject(): WebAssembly.Imports {
+    return { wasi_snapshot_preview1: this.wasiImport as unknown as WebAssembly.ModuleImports };
+  }
+
+  /** Run a command module's `_start`; returns its exit code (0 if it returns normally). */
+  start(instance: WebAssembly.Instance): number {
+    if (this.started) throw new Error('WASI.start: this WASI instance was already started');
+    this.started = true;
+    const { _start } = instance.exports as { _start?: () => void };
+    if (typeof _start !== 'function') throw new TypeError('WASI.start: the module exports no _start function');
+    this.bind(instance);
+    try {
+      _start();
+      return 0;
+    } catch (e) {
+      if (e instanceof ProcExit) return e.code;
+      throw e;
+    } finally {
+      this.closeAll();
+    }
+  }
+
+  /** Initialise a reactor module (`_initialize`, if it exports one). */
+  initialize(instance: WebAssembly.Instance): void {
+    if (this.started) throw new Error('WASI.initialize: this WASI instance was already started');
+    this.started = true;
+    this.bind(instance);
+    const { _initialize } = instance.exports as { _initialize?: () => void };
+    _initialize?.();
+  }
+
+  private bind(instance: WebAssembly.Instance): void {
+    const memory = instance.exports.memory;
+    if (!(memory instanceof WebAssembly.Memory)) throw new TypeError('WASI: the module exports no memory');
+    this.ctx.mem.bind(memory);
+  }
+
+  private closeAll(): void {
+    for (const [fd, e] of this.ctx.fds.entries()) if (e.kind === 'file') this.ctx.fds.close(fd);
+  }
+}
+
+export { ProcExit };

@@ -1,1 +1,1 @@
-export {};
+export { HostDirFs, type HostDirOptions } from './host-dir-fs.js';

@@ -9,8 +9,10 @@ import type { BlobReader } from '@strata/store';
  * (and, for a partial chunk, fills from the base) just the chunks it touches. The first
  * 1-byte write into a 1 GiB lower file therefore costs one chunk.
  *
- * Appends are amortised O(1): the chunk at the end of file is written in place and a new
- * chunk is allocated only every CHUNK_SIZE bytes.
+ * Appends are amortised O(1): the chunk at the end of file is written in place, growing by
+ * doubling up to CHUNK_SIZE, so a small file costs about its size, not a whole chunk.
+ * Invariant: bytes of a chunk's range beyond its allocated length read as zeros (a chunk
+ * made over the lower blob is allocated to cover all the blob bytes in its range).
  */
 export const CHUNK_SIZE = 64 * 1024;
 
@@ -36,6 +38,13 @@ export class ChunkedFile {
     return n;
   }
 
+  /** How many chunks the upper owns (written or copied up). */
+  get ownedChunkCount(): number {
+    let n = 0;
+    for (const c of this.chunks) if (c) n++;
+    return n;
+  }
+
   /** True when every byte lives in the upper (no base needed any more). */
   get detached(): boolean {
     if (this.baseLimit === 0) return true;
@@ -54,8 +63,13 @@ export class ChunkedFile {
       const n = Math.min(CHUNK_SIZE - inChunk, end - pos);
       const out = buf.subarray(pos - position, pos - position + n);
       const chunk = this.chunks[index];
-      if (chunk) out.set(chunk.subarray(inChunk, inChunk + n));
-      else this.readBase(out, pos);
+      if (chunk) {
+        const have = Math.max(0, Math.min(n, chunk.length - inChunk));
+        if (have > 0) out.set(chunk.subarray(inChunk, inChunk + have));
+        if (have < n) out.fill(0, have);
+      } else {
+        this.readBase(out, pos);
+      }
       pos += n;
     }
     return end - position;
@@ -69,7 +83,7 @@ export class ChunkedFile {
       const index = Math.floor(pos / CHUNK_SIZE);
       const inChunk = pos - index * CHUNK_SIZE;
       const n = Math.min(CHUNK_SIZE - inChunk, end - pos);
-      this.ownChunk(index).set(data.subarray(pos - position, pos - position + n), inChunk);
+      this.ownChunk(index, inChunk + n).set(data.subarray(pos - position, pos - position + n), inChunk);
       pos += n;
     }
     if (end > this._size) this._size = end;
@@ -99,7 +113,7 @@ export class ChunkedFile {
     for (let pos = 0; pos < this._size; pos += CHUNK_SIZE) {
       const n = Math.min(CHUNK_SIZE, this._size - pos);
       const chunk = this.chunks[pos / CHUNK_SIZE];
-      if (chunk) yield chunk.subarray(0, n);
+      if (chunk && chunk.length >= n) yield chunk.subarray(0, n);
       else {
         const out = new Uint8Array(n);
         this.read(out, pos);
@@ -118,9 +132,7 @@ export class ChunkedFile {
 
   /** Restore an owned chunk (used when a persisted upper is loaded). */
   setChunk(index: number, bytes: Uint8Array): void {
-    const chunk = new Uint8Array(CHUNK_SIZE);
-    chunk.set(bytes.subarray(0, CHUNK_SIZE));
-    this.chunks[index] = chunk;
+    this.chunks[index] = bytes.slice(0, CHUNK_SIZE);
   }
 
   get visibleBase(): number {
@@ -136,21 +148,23 @@ export class ChunkedFile {
   private zeroTail(): void {
     const index = Math.floor(this._size / CHUNK_SIZE);
     const chunk = this.chunks[index];
-    if (chunk) chunk.fill(0, this._size - index * CHUNK_SIZE);
+    if (chunk) chunk.fill(0, Math.min(chunk.length, this._size - index * CHUNK_SIZE));
     this.baseLimit = Math.min(this.baseLimit, this._size);
   }
 
-  private ownChunk(index: number): Uint8Array {
-    let chunk = this.chunks[index];
-    if (!chunk) {
-      chunk = new Uint8Array(CHUNK_SIZE);
-      const start = index * CHUNK_SIZE;
-      if (start < this.baseLimit) this.readBase(chunk.subarray(0, Math.min(CHUNK_SIZE, this.baseLimit - start)), start);
-      // Holes between the old end and a far write read as zeros: fill them lazily as
-      // undefined chunks past baseLimit read as zeros already.
-      this.chunks[index] = chunk;
-    }
-    return chunk;
+  /** The chunk at `index`, owned, with at least `needed` bytes allocated. */
+  private ownChunk(index: number, needed: number): Uint8Array {
+    const chunk = this.chunks[index];
+    if (chunk && chunk.length >= needed) return chunk;
+    const start = index * CHUNK_SIZE;
+    const fromBase = chunk ? 0 : Math.max(0, Math.min(CHUNK_SIZE, this.baseLimit - start));
+    let capacity = Math.max(needed, fromBase, chunk ? chunk.length * 2 : 256);
+    capacity = Math.min(CHUNK_SIZE, 2 ** Math.ceil(Math.log2(capacity)));
+    const grown = new Uint8Array(capacity);
+    if (chunk) grown.set(chunk);
+    else if (fromBase > 0) this.readBase(grown.subarray(0, fromBase), start);
+    this.chunks[index] = grown;
+    return grown;
   }
 
   private readBase(out: Uint8Array, position: number): void {

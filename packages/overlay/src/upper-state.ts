@@ -11,12 +11,12 @@ import type { OverlayFs } from './overlay-fs.js';
  * Layout: `STRATAUP` magic, u32 format version, u32 length of a JSON header, the header, then
  * the owned chunks back to back. The header lists every upper node (attributes, the lower
  * inode it was copied up from, directory entries with whiteouts as 0, and for files the
- * chunk indexes it owns); chunks are stored whole (CHUNK_SIZE bytes), in header order.
+ * chunks it owns with their lengths); the chunk bytes follow in header order.
  * Lower data is never copied: a restored file reads its lower blob again. Nodes that were
  * unlinked but still open are not saved (the kernel's work dir drops them the same way).
  */
 const MAGIC = 'STRATAUP';
-const VERSION = 1;
+const VERSION = 2;
 
 interface SavedNode {
   ino: number;
@@ -34,7 +34,8 @@ interface SavedNode {
   entries?: [string, number][];
   size?: number;
   baseLimit?: number;
-  chunks?: number[];
+  /** Owned chunks: [chunk index, byte length], their bytes in this order after the header. */
+  chunks?: [number, number][];
 }
 
 interface Header {
@@ -65,7 +66,7 @@ export function saveUpper(fs: OverlayFs): Uint8Array {
       s.baseLimit = data.visibleBase;
       s.chunks = [];
       for (const [i, c] of data.ownedChunks()) {
-        s.chunks.push(i);
+        s.chunks.push([i, c.length]);
         chunks.push(c);
       }
     }
@@ -84,7 +85,7 @@ export function saveUpper(fs: OverlayFs): Uint8Array {
   visit(fs.rootNode);
   const header: Header = { root: fs.rootNode.ino, nextIno: fs.inodeCounter, nodes };
   const json = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(16 + json.length + chunks.length * CHUNK_SIZE);
+  const out = new Uint8Array(16 + json.length + chunks.reduce((n, c) => n + c.length, 0));
   out.set(new TextEncoder().encode(MAGIC), 0);
   const view = new DataView(out.buffer);
   view.setUint32(8, VERSION, true);
@@ -93,7 +94,7 @@ export function saveUpper(fs: OverlayFs): Uint8Array {
   let pos = 16 + json.length;
   for (const c of chunks) {
     out.set(c, pos);
-    pos += CHUNK_SIZE;
+    pos += c.length;
   }
   return out;
 }
@@ -136,10 +137,10 @@ export function restoreUpper(fs: OverlayFs, bytes: Uint8Array): void {
     if (s.type === 'file') {
       const data = new ChunkedFile(n.origin ? fs.readerFor(n.origin) : undefined, s.size ?? 0);
       data.setBaseLimit(s.baseLimit ?? 0);
-      for (const i of s.chunks ?? []) {
-        if (pos + CHUNK_SIZE > bytes.length) throw bad('truncated chunk data');
-        data.setChunk(i, bytes.subarray(pos, pos + CHUNK_SIZE));
-        pos += CHUNK_SIZE;
+      for (const [i, len] of s.chunks ?? []) {
+        if (len > CHUNK_SIZE || pos + len > bytes.length) throw bad('truncated chunk data');
+        data.setChunk(i, bytes.subarray(pos, pos + len));
+        pos += len;
       }
       n.data = data;
     }

@@ -1,0 +1,2 @@
+export { DiskImageMeta } from './disk-image-meta.js';
+export { loadImages, saveImages, type Loaded } from './archives.js';

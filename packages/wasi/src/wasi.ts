@@ -11,6 +11,8 @@ import { pollSyscalls } from './syscalls/poll.js';
 
 export interface Preopen {
   fs: SyncFs;
+  /** The directory the preopen opens (default: the fs root), e.g. the working directory. */
+  node?: number;
   /** Refuse every change (EROFS comes from the fs if it is read-only itself). */
   readOnly?: boolean;
 }
@@ -87,12 +89,16 @@ export class WASI {
       const readOnly = 'fs' in p && !('lookup' in p) ? (p.readOnly ?? false) : false;
       const isRoot = path === '/';
       if (isRoot) this.ctx.rootFs = fs;
+      const node = 'fs' in p && !('lookup' in p) && p.node !== undefined ? p.node : fs.root;
+      // A preopen inside the container root (the working directory) resolves absolute
+      // symlinks there too.
+      const inRoot = isRoot || (this.ctx.rootFs === fs);
       const write = RIGHTS.PATH_CREATE_DIRECTORY | RIGHTS.PATH_CREATE_FILE | RIGHTS.PATH_LINK_TARGET |
         RIGHTS.PATH_RENAME_TARGET | RIGHTS.PATH_SYMLINK | RIGHTS.PATH_REMOVE_DIRECTORY | RIGHTS.PATH_UNLINK_FILE |
         RIGHTS.PATH_FILESTAT_SET_SIZE | RIGHTS.PATH_RENAME_SOURCE | RIGHTS.FD_WRITE | RIGHTS.FD_ALLOCATE |
         RIGHTS.FD_FILESTAT_SET_SIZE;
       fds.add({
-        kind: 'dir', fs, node: fs.root, preopenRoot: fs.root, preopenPath: path, inContainerRoot: isRoot,
+        kind: 'dir', fs, node, preopenRoot: fs.root, preopenPath: path, inContainerRoot: inRoot,
         rightsBase: readOnly ? DIR_RIGHTS & ~write : DIR_RIGHTS,
         rightsInheriting: readOnly ? (DIR_RIGHTS | FILE_RIGHTS) & ~write : DIR_RIGHTS | FILE_RIGHTS,
         fdflags: 0,

@@ -1,0 +1,304 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { commitTar, OverlayFs, type Change } from '@strata/overlay';
+import { ImageError, ImageStore, MEDIA, type ImageRecord } from '@strata/image';
+import { DiskImageMeta } from '@strata/image/node';
+import { importLayer, type Digest } from '@strata/store';
+import { DiskContentStore, DiskLayerStore, nodeSha256 } from '@strata/store/node';
+import { ContainerStore, type ContainerConfig, type ContainerState } from './container-store.js';
+import { EXIT, RuntimeError } from './exit-codes.js';
+import { exportTar } from './export-tar.js';
+import { ModuleCache } from './module-cache.js';
+import { mergeEnv, type BindMount } from './options.js';
+import { runInWorker, type WorkerRun } from './worker/host.js';
+
+export interface CreateOptions {
+  name?: string;
+  /** Replaces the image's Cmd (docker's trailing arguments). */
+  args?: string[];
+  /** Replaces the image's Entrypoint (and drops its Cmd, as docker does). */
+  entrypoint?: string;
+  /** `KEY=value` on top of the image's Env (later wins). */
+  env?: string[] | Record<string, string>;
+  workdir?: string;
+  mounts?: BindMount[];
+  /** Linear memory cap in bytes. */
+  memory?: number;
+  timeoutSeconds?: number;
+  interactive?: boolean;
+  autoRemove?: boolean;
+}
+
+export interface StartIo {
+  stdin?: AsyncIterable<Uint8Array>;
+  onOutput?: (stream: 'stdout' | 'stderr', bytes: Uint8Array) => void;
+}
+
+export interface RunOptions extends CreateOptions {
+  stdin?: AsyncIterable<Uint8Array> | Uint8Array | string;
+  /** Stream output as it comes; when absent it is collected into the result. */
+  onOutput?: (stream: 'stdout' | 'stderr', bytes: Uint8Array) => void;
+}
+
+export interface RunResult {
+  id: string;
+  exitCode: number;
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+  /** Why Strata could not run the program (exit codes 125-127, 137). */
+  error?: string;
+}
+
+/**
+ * Strata's runtime on one root directory: images, layers, containers. The library API and
+ * the `strata` CLI are both this class.
+ *
+ * ```ts
+ * const rt = await Runtime.open({ root });
+ * await rt.load('examples/hello/image');
+ * const r = await rt.run('strata-hello', { args: ['you'], remove: true });
+ * r.exitCode; new TextDecoder().decode(r.stdout);
+ * ```
+ *
+ * Every container start runs in its own worker thread; a trap, a kill or a crash ends that
+ * worker only. Compiled modules are cached in this process (see ModuleCache).
+ */
+export class Runtime {
+  readonly images: ImageStore;
+  readonly containers: ContainerStore;
+  readonly content: DiskContentStore;
+  readonly layers: DiskLayerStore;
+  readonly modules = new ModuleCache();
+  private readonly running = new Map<string, WorkerRun>();
+
+  private constructor(readonly root: string) {
+    this.content = new DiskContentStore(root);
+    this.layers = new DiskLayerStore(root);
+    this.images = new ImageStore(this.content, this.layers, new DiskImageMeta(root), nodeSha256);
+    this.containers = new ContainerStore(root);
+  }
+
+  /** The default root: $STRATA_ROOT, else ~/.local/share/strata. */
+  static defaultRoot(): string {
+    return process.env.STRATA_ROOT ?? join(homedir(), '.local', 'share', 'strata');
+  }
+
+  static async open(options: { root?: string } = {}): Promise<Runtime> {
+    return new Runtime(options.root ?? Runtime.defaultRoot());
+  }
+
+  async load(path: string) {
+    const { loadImages } = await import('@strata/image/node');
+    return loadImages(this.images, path);
+  }
+
+  async create(imageRef: string, o: CreateOptions = {}): Promise<ContainerConfig> {
+    let image: ImageRecord;
+    try {
+      image = await this.images.resolve(imageRef);
+    } catch (e) {
+      if (e instanceof ImageError) throw new RuntimeError(`Unable to find image '${imageRef}' locally`, EXIT.RUNTIME_ERROR, { cause: e });
+      throw e;
+    }
+    const cfg = image.config.config ?? {};
+    const entrypoint = o.entrypoint !== undefined ? [o.entrypoint] : (cfg.Entrypoint ?? []);
+    const cmd = o.args && o.args.length > 0 ? o.args : o.entrypoint !== undefined ? [] : (cfg.Cmd ?? []);
+    const argv = [...entrypoint, ...cmd];
+    if (argv.length === 0) throw new RuntimeError('no command specified: the image has no Entrypoint or Cmd');
+    const extra = Array.isArray(o.env) ? o.env : Object.entries(o.env ?? {}).map(([k, v]) => `${k}=${v}`);
+    return this.containers.create({
+      ...(o.name !== undefined ? { name: o.name } : {}),
+      image: { ref: imageRef, id: image.id, diffIds: image.diffIds },
+      argv,
+      env: mergeEnv(cfg.Env ?? [], extra),
+      workdir: o.workdir ?? (cfg.WorkingDir || '/'),
+      mounts: o.mounts ?? [],
+      ...(o.memory !== undefined ? { memoryBytes: o.memory } : {}),
+      ...(o.timeoutSeconds !== undefined ? { timeoutSeconds: o.timeoutSeconds } : {}),
+      interactive: o.interactive ?? false,
+      autoRemove: o.autoRemove ?? false,
+    });
+  }
+
+  /**
+   * Start a created or stopped container; it sees what it wrote before (its saved upper).
+   * Resolves once it has exited and its new state is saved.
+   */
+  start(ref: string, io: StartIo = {}): { id: string; done: Promise<{ exitCode: number; error?: string }>; kill(): void } {
+    const config = this.containers.resolve(ref);
+    const state = this.containers.state(config.id);
+    if (state.status === 'running') throw new RuntimeError(`container ${config.name} is already running`);
+    const upper = this.containers.loadUpper(config.id);
+    this.containers.setState(config.id, { status: 'running', startedAt: new Date().toISOString(), pid: process.pid });
+    const run = runInWorker({
+      request: {
+        root: this.root, diffIds: config.image.diffIds, ...(upper ? { upper } : {}), argv: config.argv, env: config.env,
+        workdir: config.workdir, mounts: config.mounts,
+        ...(config.memoryBytes !== undefined ? { memoryBytes: config.memoryBytes } : {}),
+      },
+      ...(io.stdin ? { stdin: io.stdin } : {}),
+      onOutput: (stream, bytes) => {
+        this.containers.appendLog(config.id, stream, bytes);
+        io.onOutput?.(stream, bytes);
+      },
+      modules: this.modules,
+      ...(config.timeoutSeconds !== undefined ? { timeoutMs: config.timeoutSeconds * 1000 } : {}),
+    });
+    this.running.set(config.id, run);
+    const done = run.done.then((r) => {
+      this.running.delete(config.id);
+      // The upper is saved before the state says exited: a crash between the two leaves a
+      // container that reads as exited (its pid is gone) with the new upper, or the old one.
+      if (r.upper) this.containers.saveUpper(config.id, r.upper);
+      const next: ContainerState = { status: 'exited', exitCode: r.exitCode, startedAt: state.startedAt ?? new Date().toISOString(), finishedAt: new Date().toISOString() };
+      if (r.error) next.error = r.error;
+      this.containers.setState(config.id, next);
+      if (config.autoRemove) this.containers.remove(config.id);
+      return { exitCode: r.exitCode, ...(r.error ? { error: r.error } : {}) };
+    });
+    return { id: config.id, done, kill: () => run.kill() };
+  }
+
+  /** create + start + wait; output collected (or streamed through `onOutput`). */
+  async run(imageRef: string, o: RunOptions = {}): Promise<RunResult> {
+    const config = await this.create(imageRef, o);
+    const out: Uint8Array[] = [];
+    const err: Uint8Array[] = [];
+    const stdin = o.stdin === undefined ? undefined : typeof o.stdin === 'string' || o.stdin instanceof Uint8Array ? once(o.stdin) : o.stdin;
+    const started = this.start(config.id, {
+      ...(stdin ? { stdin } : {}),
+      onOutput: o.onOutput ?? ((s, b) => (s === 'stdout' ? out : err).push(b)),
+    });
+    const r = await started.done;
+    return { id: config.id, exitCode: r.exitCode, stdout: concat(out), stderr: concat(err), ...(r.error ? { error: r.error } : {}) };
+  }
+
+  /** Wait for a container to exit (started here or by another process). */
+  async wait(ref: string): Promise<number> {
+    const config = this.containers.resolve(ref);
+    for (;;) {
+      const s = this.containers.state(config.id);
+      if (s.status !== 'running') return s.exitCode ?? 0;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Stop a running container (here, or in the process that runs it). */
+  async kill(ref: string): Promise<void> {
+    const config = this.containers.resolve(ref);
+    const here = this.running.get(config.id);
+    if (here) {
+      here.kill();
+      return;
+    }
+    const s = this.containers.state(config.id);
+    if (s.status !== 'running' || s.pid === undefined) throw new RuntimeError(`container ${config.name} is not running`);
+    process.kill(s.pid, 'SIGTERM');
+  }
+
+  /** Containers running in this process (the CLI kills them on SIGTERM). */
+  killAll(): void {
+    for (const r of this.running.values()) r.kill();
+  }
+
+  async remove(ref: string, force = false): Promise<void> {
+    const config = this.containers.resolve(ref);
+    if (this.containers.state(config.id).status === 'running') {
+      if (!force) throw new RuntimeError(`cannot remove running container ${config.name}: stop it first`);
+      await this.kill(ref);
+      await this.wait(ref);
+    }
+    this.containers.remove(config.id);
+  }
+
+  /** The container's merged view (image layers + what it wrote), read-only use. */
+  async overlay(ref: string): Promise<OverlayFs> {
+    const config = this.containers.resolve(ref);
+    const lowers = await Promise.all(config.image.diffIds.map((d) => this.layers.get(d as Digest)));
+    const upper = this.containers.loadUpper(config.id);
+    return upper ? OverlayFs.restore({ lowers, content: this.content }, upper) : new OverlayFs({ lowers, content: this.content });
+  }
+
+  async diff(ref: string): Promise<Change[]> {
+    return (await this.overlay(ref)).diff();
+  }
+
+  /** A new image: the container's image plus one layer with what it changed. */
+  async commit(ref: string, newRef: string): Promise<ImageRecord> {
+    const config = this.containers.resolve(ref);
+    const base = await this.images.resolve(config.image.id);
+    const fs = await this.overlay(ref);
+    const w = await this.content.writer();
+    try {
+      for await (const chunk of commitTar(fs)) await w.write(chunk);
+    } catch (e) {
+      await w.abort();
+      throw e;
+    }
+    const diffId = await w.commit();
+    const size = await this.content.size(diffId);
+    const layer = await importLayer(this.content, this.content.stream(diffId), { expectedDiffId: diffId, hasher: nodeSha256 });
+    await this.layers.put(layer);
+    const now = new Date().toISOString();
+    const imageConfig = {
+      ...base.config,
+      created: now,
+      rootfs: { type: 'layers', diff_ids: [...base.diffIds, diffId] },
+      history: [...(base.config.history ?? []), { created: now, created_by: `strata commit ${config.name}` }],
+    };
+    const configBytes = new TextEncoder().encode(JSON.stringify(imageConfig));
+    const configDigest = await this.content.put(configBytes);
+    const manifest = {
+      schemaVersion: 2, mediaType: MEDIA.ociManifest,
+      config: { mediaType: MEDIA.ociConfig, digest: configDigest, size: configBytes.length },
+      layers: [...base.layers, { mediaType: MEDIA.ociLayer, digest: diffId, size }],
+    };
+    const manifestDigest = await this.content.put(new TextEncoder().encode(JSON.stringify(manifest)));
+    return this.images.addFromManifest(manifestDigest, [newRef]);
+  }
+
+  async export(ref: string, file: string): Promise<void> {
+    await exportTar(await this.overlay(ref), file);
+  }
+
+  /** Remove an image; layers used by containers stay. */
+  async removeImage(ref: string) {
+    const inUse = this.containers.list().map((c) => c.config.image.id);
+    const r = await this.images.remove(ref, inUse);
+    await this.images.gc(this.containers.list().flatMap((c) => c.config.image.diffIds as Digest[]));
+    return r;
+  }
+
+  async info() {
+    const containers = this.containers.list();
+    let blobs = 0;
+    for await (const _ of this.content.list()) blobs++;
+    return {
+      Driver: 'overlay',
+      DriverStatus: [['Backing Filesystem', 'strata content store (files)'], ['Layers', String((await this.layers.list()).length)]],
+      BackingStore: 'disk',
+      StrataRoot: this.root,
+      Images: (await this.images.list()).length,
+      Containers: containers.length,
+      ContainersRunning: containers.filter((c) => c.state.status === 'running').length,
+      ContainersStopped: containers.filter((c) => c.state.status !== 'running').length,
+      Layers: (await this.layers.list()).length,
+      Blobs: blobs,
+      ServerVersion: '0.1.0',
+    };
+  }
+}
+
+async function* once(data: Uint8Array | string): AsyncGenerator<Uint8Array> {
+  yield typeof data === 'string' ? new TextEncoder().encode(data) : data;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let pos = 0;
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
+  }
+  return out;
+}

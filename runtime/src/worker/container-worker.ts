@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import { parentPort } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { OverlayFs } from '@strata/overlay';
+import { MountFs, type SyncFs } from '@strata/syncfs';
+import { WASI } from '@strata/wasi';
+import { HostDirFs } from '@strata/wasi/node';
+import { EXIT } from '../exit-codes.js';
+import { mkdirs, readWholeFile, resolveGuestPath } from '../guest-paths.js';
+import { capMemory, MemoryLimitError } from '../memory-limit.js';
+import { StdinReader } from '../stdin-ring.js';
+import { openStores } from '../stores.js';
+import type { ContainerWorkerApi, ModuleCacheApi, RunRequest, RunResult } from './protocol.js';
+
+/** The exit status of a program that trapped while running (128 + SIGABRT, as wasmtime). */
+const TRAPPED = 134;
+
+const api: ContainerWorkerApi = {
+  async run(req: RunRequest, modules: ModuleCacheApi): Promise<RunResult> {
+    try {
+      return await runContainer(req, modules as unknown as Comlink.Remote<ModuleCacheApi>);
+    } finally {
+      // Every chunk was posted before this marker; the host waits for it before finishing.
+      req.output.postMessage({ end: true });
+    }
+  },
+};
+
+async function runContainer(req: RunRequest, modules: Comlink.Remote<ModuleCacheApi>): Promise<RunResult> {
+    const out = req.output;
+    const send = (stream: 'stdout' | 'stderr') => (bytes: Uint8Array) => {
+      const copy = bytes.slice();
+      out.postMessage({ stream, bytes: copy }, [copy.buffer]);
+    };
+    const fail = (exitCode: number, error: string): RunResult => ({ exitCode, error });
+
+    const { content, layer } = await openStores(req.root);
+    const lowers = await Promise.all(req.diffIds.map((d) => layer(d)));
+    const overlay = req.upper ? OverlayFs.restore({ lowers, content }, req.upper) : new OverlayFs({ lowers, content });
+
+    // Bind mounts: the mount point is created in the container if missing, as docker does.
+    const mounts = req.mounts.map((m) => ({ at: mkdirs(overlay, m.guest), fs: new HostDirFs(m.host, { readOnly: m.readOnly }) as SyncFs }));
+    const root = mounts.length ? new MountFs(overlay, mounts) : overlay;
+
+    const entry = req.argv[0];
+    if (!entry) return fail(EXIT.RUNTIME_ERROR, 'no entrypoint: the image has no Entrypoint or Cmd, and none was given');
+    const path = findEntrypoint(root, entry, req.env, req.workdir);
+    if (path === undefined) return fail(EXIT.NOT_FOUND, `${entry}: no such file in the container`);
+    const node = resolveGuestPath(root, path)!;
+    if (root.stat(node).type !== 'file') return fail(EXIT.NOT_RUNNABLE, `${entry}: not a regular file`);
+    const bytes = readWholeFile(root, node);
+    if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
+      return fail(EXIT.NOT_RUNNABLE, `${entry}: not a WebAssembly module`);
+    }
+
+    const key = `${createHash('sha256').update(bytes).digest('hex')}:${req.memoryBytes ?? 'nolimit'}`;
+    let module = await modules.get(key);
+    if (!module) {
+      try {
+        const code = req.memoryBytes !== undefined ? capMemory(bytes, req.memoryBytes) : bytes;
+        module = await WebAssembly.compile(code as Uint8Array<ArrayBuffer>);
+      } catch (e) {
+        if (e instanceof MemoryLimitError) return fail(EXIT.NOT_RUNNABLE, `${entry}: ${e.message}`);
+        return fail(EXIT.NOT_RUNNABLE, `${entry}: not a valid module: ${(e as Error).message}`);
+      }
+      await modules.put(key, module);
+    }
+
+    const stdin = req.stdin ? new StdinReader(req.stdin) : { read: () => 0, ready: () => true };
+    // WorkingDir is created, as docker creates it, but WASI preview1 has no process working
+    // directory to hand over: wasi-libc starts every program in "/", and it matches a "."
+    // preopen and "/" alike (the one listed last wins for relative and absolute paths), so a
+    // second preopen cannot stand in for it. Relative paths resolve from "/".
+    if (req.workdir !== '/' && req.workdir !== '') mkdirs(overlay, req.workdir);
+    const preopens: Record<string, SyncFs> = { '/': root };
+    const wasi = new WASI({
+      args: req.argv,
+      env: req.env,
+      preopens,
+      stdin,
+      stdout: send('stdout'),
+      stderr: send('stderr'),
+    });
+    let instance: WebAssembly.Instance;
+    try {
+      instance = await WebAssembly.instantiate(module, wasi.getImportObject());
+    } catch (e) {
+      return fail(EXIT.NOT_RUNNABLE, `${entry}: cannot start: ${(e as Error).message}`);
+    }
+    let exitCode: number;
+    try {
+      exitCode = wasi.start(instance);
+    } catch (e) {
+      if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+      send('stderr')(new TextEncoder().encode(`strata: ${entry} trapped: ${e.message}\n`));
+      exitCode = TRAPPED;
+    }
+    const upper = overlay.saveUpper();
+    return Comlink.transfer({ exitCode, upper }, [upper.buffer]);
+}
+
+/** docker's lookup: a path with a slash is taken as is (relative to the workdir); a bare
+ * name is searched in $PATH. */
+function findEntrypoint(fs: SyncFs, entry: string, env: string[], workdir: string): string | undefined {
+  if (entry.includes('/')) {
+    const p = entry.startsWith('/') ? entry : `${workdir}/${entry}`;
+    return resolveGuestPath(fs, p) === undefined ? undefined : p;
+  }
+  const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+  for (const dir of pathVar.split(':')) {
+    const p = `${dir || '.'}/${entry}`;
+    if (resolveGuestPath(fs, p) !== undefined) return p;
+  }
+  return undefined;
+}
+
+Comlink.expose(api, nodeEndpoint(parentPort!));

@@ -9,7 +9,7 @@ for pair in clang:clang wasm-ld:lld umoci:umoci skopeo:skopeo docker-registry:do
   cmd=${pair%%:*} pkg=${pair##*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done
-[ -d /usr/share/wasi-sysroot ] || need+=(wasi-libc)
+[ -d /usr/lib/wasm32-wasi ] || [ -d /usr/share/wasi-sysroot ] || need+=(wasi-libc)
 ls /usr/lib/llvm-14/lib/clang/14*/lib/wasi/libclang_rt.builtins-wasm32.a >/dev/null 2>&1 || need+=(libclang-rt-14-dev-wasm32)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
@@ -25,3 +25,5 @@ if ! command -v pnpm >/dev/null 2>&1 || ! pnpm --version | grep -q '^10\.'; then
   npm i -g pnpm@10 >/dev/null 2>&1
 fi
 pnpm install --frozen-lockfile --reporter=silent
+# The strata CLI runs built JavaScript (fast start); tests drive that binary.
+pnpm build >/dev/null

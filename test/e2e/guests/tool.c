@@ -1,0 +1,74 @@
+/*
+ * The e2e suite's guest: one small program with a few behaviours, picked by argv[1].
+ *   env            print argv and the environment, one per line
+ *   exit N         exit with status N
+ *   cat            copy stdin to stdout
+ *   write P TEXT   write TEXT to file P (prints "ok" or the errno message, exit 0 / 1)
+ *   read P         print file P
+ *   loop           spin forever (for --timeout)
+ *   grow           allocate 1 MiB blocks until malloc fails; print how many; exit 3
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern char **environ;
+
+int main(int argc, char **argv) {
+  const char *cmd = argc > 1 ? argv[1] : "env";
+  if (strcmp(cmd, "env") == 0) {
+    for (int i = 0; i < argc; i++) printf("arg %s\n", argv[i]);
+    for (char **e = environ; *e; e++) printf("env %s\n", *e);
+    return 0;
+  }
+  if (strcmp(cmd, "exit") == 0) return argc > 2 ? atoi(argv[2]) : 0;
+  if (strcmp(cmd, "cat") == 0) {
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, stdin)) > 0) fwrite(buf, 1, n, stdout);
+    return 0;
+  }
+  if (strcmp(cmd, "write") == 0 && argc > 3) {
+    FILE *f = fopen(argv[2], "w");
+    if (!f || fputs(argv[3], f) < 0 || fclose(f) != 0) {
+      printf("error %s\n", strerror(errno));
+      return 1;
+    }
+    printf("ok\n");
+    return 0;
+  }
+  if (strcmp(cmd, "read") == 0 && argc > 2) {
+    FILE *f = fopen(argv[2], "r");
+    if (!f) {
+      printf("error %s\n", strerror(errno));
+      return 1;
+    }
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, n, stdout);
+    fclose(f);
+    return 0;
+  }
+  if (strcmp(cmd, "loop") == 0) {
+    volatile unsigned long i = 0;
+    for (;;) i++;
+  }
+  if (strcmp(cmd, "grow") == 0) {
+    /* Kept reachable through a volatile pointer, or the compiler drops malloc+memset. */
+    static char *volatile last;
+    int blocks = 0;
+    (void)last;
+    for (;;) {
+      char *p = malloc(1 << 20);
+      if (!p) break;
+      memset(p, 1, 1 << 20);
+      last = p;
+      blocks++;
+    }
+    printf("allocated %d MiB%s\n", blocks, last ? "" : " (none)");
+    return 3;
+  }
+  fprintf(stderr, "tool: unknown command %s\n", cmd);
+  return 2;
+}

@@ -1,0 +1,79 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+/** The real `strata` binary: the built CLI (scripts/setup.sh builds it). */
+export const CLI = join(repo, 'runtime', 'dist', 'cli', 'main.js');
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A scratch Strata root for one suite, and `strata` invocations against it. */
+export class Strata {
+  readonly root = mkdtempSync(join(tmpdir(), 'strata-e2e-'));
+
+  run(args: string[], options: { input?: string; timeoutMs?: number } = {}): CliResult {
+    const r = spawnSync(process.execPath, [CLI, '--root', this.root, ...args], {
+      encoding: 'utf8', input: options.input ?? '', timeout: options.timeoutMs ?? 60_000,
+    });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** Start `strata` without waiting (for concurrent runs). */
+  spawn(args: string[]): Promise<CliResult> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [CLI, '--root', this.root, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+  }
+
+  cleanup(): void {
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/**
+ * An OCI image made with umoci from the e2e guest (test/e2e/guests/tool.wasm): layer 1 has
+ * /etc/config, /tmp and /data; layer 2 /bin/tool.wasm; config os wasip1/arch wasm,
+ * Entrypoint /bin/tool.wasm, Cmd env, Env FOO=bar and PATH=/bin.
+ */
+export function buildToolImage(): string {
+  const work = mkdtempSync(join(tmpdir(), 'strata-e2e-image-'));
+  const layout = join(work, 'layout');
+  const base = join(work, 'base');
+  const app = join(work, 'app');
+  mkdirSync(join(base, 'etc'), { recursive: true });
+  mkdirSync(join(base, 'tmp'));
+  mkdirSync(join(base, 'data'));
+  chmodSync(join(base, 'tmp'), 0o1777);
+  writeFileSync(join(base, 'etc', 'config'), 'from the image\n');
+  mkdirSync(join(app, 'bin'), { recursive: true });
+  copyFileSync(fileURLToPath(new URL('../guests/tool.wasm', import.meta.url)), join(app, 'bin', 'tool.wasm'));
+  const tar = (dir: string, out: string, ...paths: string[]) =>
+    execFileSync('tar', ['--create', '--file', out, '--directory', dir, '--format=posix', '--owner=0', '--group=0', '--numeric-owner', ...paths]);
+  tar(base, join(work, 'base.tar'), 'etc', 'tmp', 'data');
+  tar(app, join(work, 'app.tar'), 'bin');
+  const umoci = (...args: string[]) => execFileSync('umoci', args, { stdio: 'pipe' });
+  umoci('init', '--layout', layout);
+  umoci('new', '--image', `${layout}:1`);
+  umoci('raw', 'add-layer', '--image', `${layout}:1`, join(work, 'base.tar'));
+  umoci('raw', 'add-layer', '--image', `${layout}:1`, join(work, 'app.tar'));
+  umoci('config', '--image', `${layout}:1`, '--os', 'wasip1', '--architecture', 'wasm',
+    '--config.entrypoint', '/bin/tool.wasm', '--config.cmd', 'env', '--config.env', 'FOO=bar', '--config.env', 'PATH=/bin',
+    '--config.workingdir', '/data');
+  // Name it as `docker save`/containerd would, so `strata load` tags it.
+  const index = JSON.parse(execFileSync('cat', [join(layout, 'index.json')], { encoding: 'utf8' })) as { manifests: { annotations?: Record<string, string> }[] };
+  index.manifests[0]!.annotations = { ...index.manifests[0]!.annotations, 'io.containerd.image.name': 'docker.io/library/tool:1' };
+  writeFileSync(join(layout, 'index.json'), JSON.stringify(index));
+  return layout;
+}

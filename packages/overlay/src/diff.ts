@@ -20,7 +20,42 @@ export interface Change {
 export function diff(fs: OverlayFs): Change[] {
   const out: Change[] = [];
   walkUpper(fs, fs.rootNode, fs.lower.root, '', out);
+  addLinkAliases(fs, out);
   return out;
+}
+
+/**
+ * A lower hard link stays one inode after copy-up (index=on), so a change made through one
+ * name is a change of every name: they are listed too (with their directories), as the
+ * committed layer carries them. The kernel's own upper dir shows only the name written to
+ * (catalog C59); a tree comparison shows them all, and so does Strata.
+ */
+function addLinkAliases(fs: OverlayFs, out: Change[]): void {
+  const listed = new Set(out.map((c) => c.path));
+  for (const node of fs.copiedUpLinks()) {
+    const origin = node.origin!;
+    if (sameMeta(node, origin) && !dataChanged(node, origin)) continue;
+    for (const p of origin.paths!) {
+      const path = `/${p}`;
+      if (listed.has(path) || !resolvesTo(fs, p, node)) continue;
+      out.push({ kind: 'C', path });
+      listed.add(path);
+      for (let parent = path.slice(0, path.lastIndexOf('/')); parent; parent = parent.slice(0, parent.lastIndexOf('/'))) {
+        if (listed.has(parent)) break;
+        out.push({ kind: 'C', path: parent });
+        listed.add(parent);
+      }
+    }
+  }
+}
+
+function resolvesTo(fs: OverlayFs, path: string, node: Inode): boolean {
+  let cur: Inode | undefined = fs.rootNode;
+  for (const part of path.split('/')) {
+    if (!cur?.isDir) return false;
+    cur = fs.child(cur, part);
+  }
+  return cur === node;
 }
 
 function walkUpper(fs: OverlayFs, dir: Inode, image: LowerNode | undefined, path: string, out: Change[]): boolean {

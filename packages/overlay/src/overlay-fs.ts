@@ -287,9 +287,12 @@ export class OverlayFs implements SyncFs {
     }
     if (dst && flags.noReplace) throw new FsError('EEXIST', `renameAt ${dstName}`);
     if (dst === src) return;
+    // Linux checks the lock order first: a destination that is an ancestor of the source is
+    // ENOTEMPTY (it cannot be empty), before any type check (rename(2), lock_rename trap).
+    if (dst?.isDir && this.isAncestor(dst, sd)) throw new FsError('ENOTEMPTY', `renameAt ${dstName}`);
+    if (src.isDir && this.isAncestor(src, dd)) throw new FsError('EINVAL', 'renameAt into itself');
     if (src.isDir) {
       if (dst && !dst.isDir) throw new FsError('ENOTDIR', `renameAt ${dstName}`);
-      if (this.isAncestor(src, dd)) throw new FsError('EINVAL', 'renameAt into itself');
     } else if (dst?.isDir) {
       throw new FsError('EISDIR', `renameAt ${dstName}`);
     }
@@ -426,6 +429,11 @@ export class OverlayFs implements SyncFs {
   adopt(n: Inode): void {
     this.nodes.set(n.ino, n);
     if (n.ino >= this.nextIno) this.nextIno = n.ino + 1;
+  }
+
+  /** Copied-up nodes that were hard links in a lower layer (for diff and commit). */
+  *copiedUpLinks(): Generator<Inode> {
+    for (const n of this.nodes.values()) if (n.upper && n.origin?.paths && !n.isDir) yield n;
   }
 
   get inodeCounter(): number {

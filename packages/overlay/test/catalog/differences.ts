@@ -18,6 +18,7 @@ const WHY = {
   content: 'diff compares contents, not only size and mtime: a rename or exchange of files with equal size and mtime is still a change',
   redirect: 'redirect_dir=on: renaming a lower or merged directory works (the kernel default answers EXDEV)',
   index: 'index=on: copy-up keeps a lower hard link one inode, as C59 records for the kernel with index=on',
+  aliases: 'diff lists every name of a lower hard link changed through another name (they stay one inode, and the committed layer carries them); the kernel\'s upper shows only the name written to',
   layers: 'no 500-layer limit: the lowers are flattened once, so depth costs nothing and 501 layers mount',
 } as const;
 
@@ -69,12 +70,14 @@ export const DIFFERENCES: Record<string, Difference[]> = {
     { check: "changes", why: WHY.redirect, ours: [["D","/md"],["A","/md2"],["A","/md2/f"],["A","/md2/g"]] },
   ],
   C56: [
+    { check: "changes", why: WHY.aliases, ours: [["C","/h"],["D","/h/a"],["C","/h/b"],["A","/h/c"]] },
     { check: "op 2 read", why: WHY.index, ours: {"ok":true,"result":{"bytes":2,"sha256":"994ffebbe005310ddffd8e04129bd6122cb3decad09a3d353401a37a502be00f","text":"H+"}} },
     { check: "merged /h/b", why: WHY.index, ours: {"content":"H+","gid":0,"mode":"0644","mtime":"NEW","nlink":2,"path":"/h/b","sha256":"994ffebbe005310ddffd8e04129bd6122cb3decad09a3d353401a37a502be00f","size":2,"type":"file","uid":0} },
     { check: "merged /h/c", why: WHY.index, ours: {"content":"H+","gid":0,"mode":"0644","mtime":"NEW","nlink":2,"path":"/h/c","sha256":"994ffebbe005310ddffd8e04129bd6122cb3decad09a3d353401a37a502be00f","size":2,"type":"file","uid":0} },
     { check: "hard-link groups", why: WHY.index, ours: [["/h/b","/h/c"]] },
   ],
   C57: [
+    { check: "changes", why: WHY.aliases, ours: [["C","/h"],["C","/h/a"],["C","/h/b"]] },
     { check: "op 3 stat", why: WHY.index, ours: {"ok":true,"result":{"gid":0,"mode":"0644","nlink":2,"same_inode_as_A0":true,"size":8,"st_dev_same_as_root":true,"type":"file","uid":0}} },
     { check: "op 4 read", why: WHY.index, ours: {"ok":true,"result":{"bytes":8,"sha256":"ccc8d7d64fe263b8f0d6684b9b1ee555b230e41ecb373ddff217a9b957eca2dd","text":"orig+new"}} },
     { check: "op 5 stat", why: WHY.index, ours: {"ok":true,"result":{"gid":0,"mode":"0644","nlink":2,"same_inode_as_A1":true,"size":8,"st_dev_same_as_root":true,"type":"file","uid":0}} },
@@ -84,5 +87,8 @@ export const DIFFERENCES: Record<string, Difference[]> = {
   ],
   C70: [
     { check: "mount", why: WHY.layers, ours: "ok" },
+  ],
+  C59: [
+    { check: "changes", why: WHY.aliases, ours: [["C","/h"],["C","/h/a"],["C","/h/b"]] },
   ],
 };

@@ -19,7 +19,7 @@ import type { BlobReader, ContentRef, ContentSource, LayerEntry, LayerIndex } fr
 import type { SyncFs } from '@strata/syncfs';
 import { formatTime as formatMs, markdownTable, median } from './table.js';
 
-const { values: opts } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
+const { values: opts } = parseArgs({ options: { runs: { type: 'string', default: '5' }, 'stat-depth': { type: 'string' } } });
 const RUNS = Number(opts.runs);
 const SHM = '/dev/shm';
 
@@ -91,14 +91,30 @@ function statSetup(depth: number): StatCase {
   return { fs: new OverlayFs({ lowers, content: blobs }), paths };
 }
 
-/** Medians per depth, measured round-robin so JIT warm-up and noise hit every depth alike. */
-function statLayers(depths: number[]): number[][] {
-  const cases = depths.map(statSetup);
-  const run = (c: StatCase) => time(() => { for (const p of c.paths) c.fs.stat(lookupPath(c.fs, p)); });
-  for (let w = 0; w < 3; w++) cases.forEach(run);
-  const out: number[][] = depths.map(() => []);
-  for (let r = 0; r < RUNS; r++) cases.forEach((c, i) => out[i]!.push(run(c)));
+/** One depth, measured alone (this process runs nothing else): its runs after warm-up. */
+function statRuns(depth: number): number[] {
+  const c = statSetup(depth);
+  const run = () => time(() => { for (const p of c.paths) c.fs.stat(lookupPath(c.fs, p)); });
+  for (let w = 0; w < 5; w++) run();
+  const out: number[] = [];
+  for (let r = 0; r < RUNS; r++) out.push(run());
   return out;
+}
+
+/**
+ * Medians per depth, each depth in its own process: a process that built the 500-layer
+ * case carries its garbage into the others' measurements, which would blame depth for it.
+ */
+function statLayers(depths: number[]): number[] {
+  return depths.map((d) => {
+    const out = execFileSync(process.execPath, [...process.execArgv, process.argv[1]!, '--runs', String(RUNS), '--stat-depth', String(d)], { encoding: 'utf8' });
+    return median(JSON.parse(out) as number[]);
+  });
+}
+
+if (opts['stat-depth'] !== undefined) {
+  process.stdout.write(JSON.stringify(statRuns(Number(opts['stat-depth']))));
+  process.exit(0);
 }
 
 // ---- first write into a big lower file -----------------------------------------------------
@@ -226,7 +242,7 @@ function readdirKernel(): number[] {
 // ---- report ----------------------------------------------------------------------------------
 
 const kernel = kernelAvailable();
-const [s1, s128, s500] = statLayers([1, 128, 500]).map(median) as [number, number, number];
+const [s1, s128, s500] = statLayers([1, 128, 500]) as [number, number, number];
 const wOurs = median(firstWriteOurs());
 const wKernel = kernel ? undefined : median(firstWriteKernel());
 const rOurs = median(readdirOurs());

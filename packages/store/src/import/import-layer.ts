@@ -50,13 +50,15 @@ export async function importLayer(
   let size = 0;
   const added: Digest[] = [];
   try {
-    const source = peekable(toAsyncIterable(body), (chunk) => {
+    const source = peekable(toAsyncIterable(body));
+    const head = await source.peek(4);
+    const compression = options.compression === undefined || options.compression === 'auto' ? detectCompression(head) : options.compression;
+    // An uncompressed layer's digest is its diffID: hash it once.
+    const rawSource = compression === 'none' ? source : tap(source, (chunk) => {
       raw.update(chunk);
       compressedSize += chunk.length;
     });
-    const head = await source.peek(4);
-    const compression = options.compression === undefined || options.compression === 'auto' ? detectCompression(head) : options.compression;
-    const tarBytes = tap(decompress(source, compression), (chunk) => {
+    const tarBytes = tap(decompress(rawSource, compression), (chunk) => {
       tarHash.update(chunk);
       size += chunk.length;
     });
@@ -80,7 +82,8 @@ export async function importLayer(
     // Drain whatever follows the end-of-archive marker so the digests cover the whole blob.
     for await (const _ of tarBytes) { /* trailing zero blocks */ }
     const diffId = tarHash.digest();
-    const digest = raw.digest();
+    const digest = compression === 'none' ? diffId : raw.digest();
+    if (compression === 'none') compressedSize = size;
     if (options.expectedDiffId && options.expectedDiffId !== diffId) throw new DigestMismatchError(options.expectedDiffId, diffId, 'layer diffID');
     if (options.expectedDigest && options.expectedDigest !== digest) throw new DigestMismatchError(options.expectedDigest, digest, 'layer');
     return { diffId, entries: builder.finish(), digest, compressedSize, size, compression, warnings: builder.warnings };
@@ -131,7 +134,7 @@ async function* tap(src: AsyncIterable<Uint8Array>, fn: (c: Uint8Array) => void)
 }
 
 /** An async iterable that can show its first bytes before they are consumed. */
-function peekable(src: AsyncIterable<Uint8Array>, onChunk: (c: Uint8Array) => void) {
+function peekable(src: AsyncIterable<Uint8Array>) {
   const it = src[Symbol.asyncIterator]();
   const pending: Uint8Array[] = [];
   let done = false;
@@ -142,7 +145,6 @@ function peekable(src: AsyncIterable<Uint8Array>, onChunk: (c: Uint8Array) => vo
       done = true;
       return false;
     }
-    onChunk(r.value);
     pending.push(r.value);
     return true;
   };

@@ -113,6 +113,12 @@ export class OverlayFs implements SyncFs {
     return c.ino;
   }
 
+  tryLookup(dir: NodeId, name: string): NodeId | undefined {
+    const d = this.dirNode(dir, 'lookup');
+    validateName(name, 'lookup');
+    return this.child(d, name)?.ino;
+  }
+
   /** The merged child `name` of `dir`, or undefined. */
   child(dir: Inode, name: string): Inode | undefined {
     const e = dir.entries?.get(name);

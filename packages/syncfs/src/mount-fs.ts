@@ -47,6 +47,15 @@ export class MountFs implements SyncFs {
     return mounted === undefined ? found : this.enc(mounted, this.fss[mounted]!.root);
   }
 
+  tryLookup(dir: NodeId, name: string): NodeId | undefined {
+    const [fs, i, id] = this.dec(dir);
+    const inner = fs.tryLookup ? fs.tryLookup(id, name) : lookupOrUndefined(fs, id, name);
+    if (inner === undefined) return undefined;
+    const found = this.enc(i, inner);
+    const mounted = this.covers.get(found);
+    return mounted === undefined ? found : this.enc(mounted, this.fss[mounted]!.root);
+  }
+
   stat(node: NodeId): Stat {
     const [fs, , id] = this.dec(node);
     return { ...fs.stat(id), ino: node };
@@ -186,5 +195,14 @@ export class MountFs implements SyncFs {
       return;
     }
     if (this.covers.has(this.enc(index, child))) throw new FsError('EBUSY', `${op} mount point`);
+  }
+}
+
+function lookupOrUndefined(fs: SyncFs, dir: NodeId, name: string): NodeId | undefined {
+  try {
+    return fs.lookup(dir, name);
+  } catch (e) {
+    if (e instanceof FsError && e.code === 'ENOENT') return undefined;
+    throw e;
   }
 }

@@ -38,6 +38,12 @@ export interface SyncFs {
 
   /** Find `name` in directory `dir`. ENOENT if missing, ENOTDIR if `dir` is not a directory. */
   lookup(dir: NodeId, name: string): NodeId;
+  /**
+   * `lookup` that answers a missing name with undefined instead of ENOENT (other errors still
+   * throw). Optional: path resolution misses often (every create), and an exception per miss
+   * is the most expensive part of it.
+   */
+  tryLookup?(dir: NodeId, name: string): NodeId | undefined;
   stat(node: NodeId): Stat;
   /** Target of a symlink node. EINVAL if not a symlink. */
   readlink(node: NodeId): string;

@@ -37,72 +37,80 @@ export interface Resolved {
 export function resolvePath(fs: SyncFs, base: DirFdEntry, path: string, follow: boolean): Resolved {
   if (path.length === 0) fail(ERRNO.NOENT);
   if (path.includes('\0')) fail(ERRNO.INVAL);
-  if (path[0] === '/') fail(ERRNO.NOTCAPABLE, 'absolute path');
+  if (path.charCodeAt(0) === 47) fail(ERRNO.NOTCAPABLE, 'absolute path');
   const stack: NodeId[] = [base.node];
-  let work = path.split('/').reverse();
+  // The worklist: components in order; a symlink replaces itself with its target's.
+  let parts = path.split('/');
+  let lastReal = lastRealIndex(parts);
   let links = 0;
   let trailingSlash = path.endsWith('/');
   // After an absolute symlink the walk is in the container root, where `..` stays at `/`
   // as in a chroot (the descriptor's own base no longer bounds it).
   let chrooted = false;
-  for (;;) {
-    const part = work.pop();
-    if (part === undefined) {
-      const top = stack[stack.length - 1]!;
-      return { dir: top, name: '.', node: top, trailingSlash };
-    }
-    const last = work.every((p) => p === '' || p === '.') ;
-    const lastReal = work.length === 0 || last;
-    if (part === '' || part === '.') {
-      if (work.length === 0) {
-        const top = stack[stack.length - 1]!;
-        return { dir: top, name: '.', node: top, trailingSlash };
-      }
-      continue;
-    }
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    if (part === '' || part === '.') continue;
+    const last = i === lastReal;
+    // "a/" and "a/." both say: a must be a directory.
+    if (last && i < parts.length - 1) trailingSlash = true;
     if (part === '..') {
       if (stack.length === 1) {
         if (!chrooted) fail(ERRNO.NOTCAPABLE, 'path escapes its directory');
       } else {
         stack.pop();
       }
-      if (lastReal && work.length === 0) {
-        const top = stack[stack.length - 1]!;
-        return { dir: top, name: '.', node: top, trailingSlash };
-      }
       continue;
     }
     if (part.length * 3 > NAME_MAX && encoder.encode(part).length > NAME_MAX) fail(ERRNO.NAMETOOLONG);
     const dir = stack[stack.length - 1]!;
-    let node: NodeId;
-    try {
-      node = fs.lookup(dir, part);
-    } catch (e) {
-      if (e instanceof FsError && e.code === 'ENOENT' && lastReal) return { dir, name: part, trailingSlash };
-      throw e;
+    const node = lookup(fs, dir, part);
+    if (node === undefined) {
+      if (last) return { dir, name: part, trailingSlash };
+      fail(ERRNO.NOENT);
     }
     const type = fs.stat(node).type;
-    if (type === 'symlink' && (!lastReal || follow || trailingSlash)) {
+    if (type === 'symlink' && (!last || follow || trailingSlash)) {
       if (++links > MAX_SYMLINKS) fail(ERRNO.LOOP);
       const target = fs.readlink(node);
       if (target.length === 0) fail(ERRNO.NOENT);
-      const rest = work;
-      const targetParts = target.split('/').reverse();
-      if (target.startsWith('/')) {
+      if (target.charCodeAt(0) === 47) {
         if (!base.inContainerRoot) fail(ERRNO.NOTCAPABLE, 'absolute symlink outside the container root');
         stack.length = 0;
         stack.push(base.preopenRoot);
         chrooted = true;
       }
-      // The target replaces this component; what followed it still follows.
-      work = [...rest, ...targetParts];
-      if (lastReal && !trailingSlash && target.endsWith('/')) trailingSlash = true;
+      if (last && !trailingSlash && target.endsWith('/')) trailingSlash = true;
+      parts = [...target.split('/'), ...parts.slice(i + 1)];
+      lastReal = lastRealIndex(parts);
+      i = -1;
       continue;
     }
-    if (lastReal) return { dir, name: part, node, trailingSlash };
+    if (last) return { dir, name: part, node, trailingSlash };
     if (type !== 'dir') fail(ERRNO.NOTDIR);
     stack.push(node);
   }
+  const top = stack[stack.length - 1]!;
+  return { dir: top, name: '.', node: top, trailingSlash };
+}
+
+/** A lookup that answers a miss without an exception when the fs can (see SyncFs). */
+function lookup(fs: SyncFs, dir: NodeId, name: string): NodeId | undefined {
+  if (fs.tryLookup) return fs.tryLookup(dir, name);
+  try {
+    return fs.lookup(dir, name);
+  } catch (e) {
+    if (e instanceof FsError && e.code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** Index of the last component that names something (not empty, not "."); -1 if none. */
+function lastRealIndex(parts: string[]): number {
+  for (let k = parts.length - 1; k >= 0; k--) {
+    const p = parts[k]!;
+    if (p !== '' && p !== '.') return k;
+  }
+  return -1;
 }
 
 /** A resolved path that must exist. */

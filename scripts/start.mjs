@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const cli = join(repo, 'runtime', 'dist', 'cli', 'main.js');
+const cli = join(repo, 'runtime', 'dist', 'bundle', 'strata.js');
 if (!existsSync(cli)) execFileSync('pnpm', ['build'], { cwd: repo, stdio: 'inherit' });
 const root = process.env.STRATA_ROOT ?? mkdtempSync(join(tmpdir(), 'strata-demo-'));
 const image = join(repo, 'examples', 'hello', 'image');

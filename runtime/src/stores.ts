@@ -6,7 +6,16 @@ import { DiskContentStore, DiskLayerStore } from '@strata/store/node';
  * across threads; the files are, and reads need no coordination).
  */
 export async function openStores(root: string): Promise<{ content: ContentSource; layer: (diffId: string) => Promise<LayerIndex> }> {
-  const content = new DiskContentStore(root);
-  const layers = new DiskLayerStore(root);
-  return { content, layer: (d) => layers.get(d as Digest) };
+  let s = opened.get(root);
+  if (!s) {
+    // Kept for the worker's next container (workers are pooled): the layer store caches
+    // each LayerIndex, so the flattened lowers of an image are built once per worker.
+    const content = new DiskContentStore(root);
+    const layers = new DiskLayerStore(root);
+    s = { content, layer: (d) => layers.get(d as Digest) };
+    opened.set(root, s);
+  }
+  return s;
 }
+
+const opened = new Map<string, { content: ContentSource; layer: (diffId: string) => Promise<LayerIndex> }>();

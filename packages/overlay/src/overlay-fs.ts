@@ -437,6 +437,16 @@ export class OverlayFs implements SyncFs {
     if (n.ino >= this.nextIno) this.nextIno = n.ino + 1;
   }
 
+  /**
+   * The content digest of a regular file still exactly as a lower layer has it (not copied
+   * up): a name for its bytes that costs nothing to compute. Undefined otherwise.
+   */
+  contentDigest(id: NodeId): string | undefined {
+    const n = this.node(id);
+    if (n.type !== 'file' || n.upper || !n.origin?.content) return undefined;
+    return n.origin.content.digest;
+  }
+
   /** Copied-up nodes that were hard links in a lower layer (for diff and commit). */
   *copiedUpLinks(): Generator<Inode> {
     for (const n of this.nodes.values()) if (n.upper && n.origin?.paths && !n.isDir) yield n;

@@ -18,6 +18,13 @@ const program = new Command('strata')
   .enablePositionalOptions()
   .version('0.1.0');
 
+// A reader that went away (`strata run … | head`) is not an error of ours.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
+}
+
 registerContainerCommands(program);
 registerImageCommands(program);
 

@@ -17,10 +17,13 @@ import type { ContainerWorkerApi, ModuleCacheApi, RunRequest, RunResult } from '
 const TRAPPED = 134;
 
 const api: ContainerWorkerApi = {
-  async run(req: RunRequest, modules: ModuleCacheApi): Promise<RunResult> {
+  async run(req: RunRequest): Promise<RunResult> {
+    const modules = Comlink.wrap<ModuleCacheApi>(nodeEndpoint(req.modules));
     try {
-      return await runContainer(req, modules as unknown as Comlink.Remote<ModuleCacheApi>);
+      return await runContainer(req, modules);
     } finally {
+      modules[Comlink.releaseProxy]();
+      req.modules.close();
       // Every chunk was posted before this marker; the host waits for it before finishing.
       req.output.postMessage({ end: true });
     }
@@ -49,16 +52,22 @@ async function runContainer(req: RunRequest, modules: Comlink.Remote<ModuleCache
     if (path === undefined) return fail(EXIT.NOT_FOUND, `${entry}: no such file in the container`);
     const node = resolveGuestPath(root, path)!;
     if (root.stat(node).type !== 'file') return fail(EXIT.NOT_RUNNABLE, `${entry}: not a regular file`);
-    const bytes = readWholeFile(root, node);
-    if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
-      return fail(EXIT.NOT_RUNNABLE, `${entry}: not a WebAssembly module`);
-    }
-
-    const key = `${createHash('sha256').update(bytes).digest('hex')}:${req.memoryBytes ?? 'nolimit'}`;
+    // A module straight from an image layer is named by its content digest, known without
+    // reading it: a cached compile then skips reading and hashing the file as well.
+    const inOverlay = root instanceof MountFs ? root.inner(node) : { index: 0, id: node };
+    const layerDigest = inOverlay.index === 0 ? overlay.contentDigest(inOverlay.id) : undefined;
+    let bytes: Uint8Array | undefined;
+    const read = (): Uint8Array => (bytes ??= readWholeFile(root, node));
+    const digest = layerDigest ?? `sha256:${createHash('sha256').update(read()).digest('hex')}`;
+    const key = `${digest}:${req.memoryBytes ?? 'nolimit'}`;
     let module = await modules.get(key);
     if (!module) {
+      const b = read();
+      if (b.length < 4 || b[0] !== 0 || b[1] !== 0x61 || b[2] !== 0x73 || b[3] !== 0x6d) {
+        return fail(EXIT.NOT_RUNNABLE, `${entry}: not a WebAssembly module`);
+      }
       try {
-        const code = req.memoryBytes !== undefined ? capMemory(bytes, req.memoryBytes) : bytes;
+        const code = req.memoryBytes !== undefined ? capMemory(b, req.memoryBytes) : b;
         module = await WebAssembly.compile(code as Uint8Array<ArrayBuffer>);
       } catch (e) {
         if (e instanceof MemoryLimitError) return fail(EXIT.NOT_RUNNABLE, `${entry}: ${e.message}`);

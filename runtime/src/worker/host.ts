@@ -1,4 +1,4 @@
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, type Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { EXIT } from '../exit-codes.js';
@@ -8,7 +8,7 @@ import { startWorker } from '../worker-url.js';
 import type { ContainerWorkerApi, OutputMessage, RunRequest, RunResult } from './protocol.js';
 
 export interface WorkerRunOptions {
-  request: Omit<RunRequest, 'output' | 'stdin'>;
+  request: Omit<RunRequest, 'output' | 'stdin' | 'modules'>;
   /** The program's stdin; absent: empty. */
   stdin?: AsyncIterable<Uint8Array>;
   onOutput(stream: 'stdout' | 'stderr', bytes: Uint8Array): void;
@@ -25,33 +25,79 @@ export interface WorkerRun {
 
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
+interface PooledWorker {
+  worker: Worker;
+  remote: Comlink.Remote<ContainerWorkerApi>;
+}
+
 /**
- * Run one container start in its own worker thread. A crash, a trap or a kill ends that
- * worker only; the process (and every other container) goes on.
+ * Warm workers kept between container runs. Starting a worker thread (an isolate plus the
+ * overlay, WASI and store code) costs tens of milliseconds; a container that exited normally
+ * leaves its worker here for the next one. A worker that was killed, timed out or failed is
+ * never reused. Idle workers do not keep the process alive.
+ */
+class WorkerPool {
+  private readonly idle: PooledWorker[] = [];
+
+  constructor(private readonly max: number) {}
+
+  acquire(): PooledWorker {
+    const w = this.idle.pop();
+    if (w) {
+      w.worker.ref();
+      return w;
+    }
+    const worker = startWorker(new URL(`./container-worker${ext}`, import.meta.url), {
+      // JS heap of the worker (the overlay upper, WASI tables); linear memory is capped
+      // separately by --memory.
+      resourceLimits: { maxOldGenerationSizeMb: 1024 },
+    });
+    return { worker, remote: Comlink.wrap<ContainerWorkerApi>(nodeEndpoint(worker)) };
+  }
+
+  release(w: PooledWorker, healthy: boolean): void {
+    if (healthy && this.idle.length < this.max) {
+      w.worker.unref();
+      this.idle.push(w);
+    } else {
+      void w.worker.terminate();
+    }
+  }
+}
+
+const pool = new WorkerPool(4);
+
+/**
+ * Run one container start in a worker thread (a warm one from the pool when there is one).
+ * A crash, a trap or a kill ends that worker only; the process and every other container
+ * go on.
  */
 export function runInWorker(options: WorkerRunOptions): WorkerRun {
-  const worker = startWorker(new URL(`./container-worker${ext}`, import.meta.url), {
-    // JS heap of the worker (the overlay upper, WASI tables); linear memory is capped
-    // separately by --memory.
-    resourceLimits: { maxOldGenerationSizeMb: 1024 },
-  });
+  const pooled = pool.acquire();
+  const worker = pooled.worker;
   const { port1, port2 } = new MessageChannel();
+  // The module cache, served to the worker on a channel of this run's own.
+  const cacheChannel = new MessageChannel();
+  Comlink.expose(options.modules, nodeEndpoint(cacheChannel.port1));
   let settle!: (r: RunResult & { killed?: 'kill' | 'timeout' }) => void;
   const done = new Promise<RunResult & { killed?: 'kill' | 'timeout' }>((res) => (settle = res));
   let finished = false;
-  const finish = (r: RunResult & { killed?: 'kill' | 'timeout' }) => {
+  const finish = (r: RunResult & { killed?: 'kill' | 'timeout' }, healthy = false) => {
     if (finished) return;
     finished = true;
     clearTimeout(timer);
     port1.close();
-    void worker.terminate();
+    cacheChannel.port1.close();
+    worker.off('error', onError);
+    worker.off('exit', onExit);
+    pool.release(pooled, healthy);
     settle(r);
   };
 
   let result: RunResult | undefined;
   let ended = false;
   const maybeFinish = () => {
-    if (result && ended) finish(result);
+    if (result && ended) finish(result, true);
   };
   port1.on('message', (m: OutputMessage) => {
     if ('end' in m) {
@@ -82,13 +128,15 @@ export function runInWorker(options: WorkerRunOptions): WorkerRun {
     ? setTimeout(() => finish({ exitCode: EXIT.KILLED, killed: 'timeout', error: 'killed: the time limit ran out' }), options.timeoutMs)
     : undefined;
 
-  worker.on('error', (e) => finish({ exitCode: EXIT.RUNTIME_ERROR, error: `the container's worker failed: ${e.message}` }));
-  worker.on('exit', () => finish({ exitCode: EXIT.RUNTIME_ERROR, error: "the container's worker exited unexpectedly" }));
+  const onError = (e: Error) => finish({ exitCode: EXIT.RUNTIME_ERROR, error: `the container's worker failed: ${e.message}` });
+  const onExit = () => finish({ exitCode: EXIT.RUNTIME_ERROR, error: "the container's worker exited unexpectedly" });
+  worker.on('error', onError);
+  worker.on('exit', onExit);
 
-  const remote = Comlink.wrap<ContainerWorkerApi>(nodeEndpoint(worker));
-  const request: RunRequest = { ...options.request, output: port2, ...(sab ? { stdin: sab } : {}) };
+  const remote = pooled.remote;
+  const request: RunRequest = { ...options.request, output: port2, modules: cacheChannel.port2, ...(sab ? { stdin: sab } : {}) };
   remote
-    .run(Comlink.transfer(request, [port2 as unknown as Transferable]), Comlink.proxy(options.modules) as unknown as ModuleCache)
+    .run(Comlink.transfer(request, [port2 as unknown as Transferable, cacheChannel.port2 as unknown as Transferable]))
     .then((r) => {
       result = r;
       maybeFinish();

@@ -30,8 +30,13 @@ export interface RunRequest {
   memoryBytes?: number;
   /** stdin ring (see stdin-ring.ts); absent: stdin is empty. */
   stdin?: SharedArrayBuffer;
-  /** The output port (transferred): receives OutputChunk messages. */
+  /** The output port (transferred): receives OutputMessage messages. */
   output: MessagePort;
+  /**
+   * A port (transferred) on which the host exposes its ModuleCacheApi with comlink; the
+   * host closes its end when the run is over (a pooled worker outlives the run).
+   */
+  modules: MessagePort;
 }
 
 /** Messages on the output port: chunks as the program writes them, then `end` once. */
@@ -52,9 +57,5 @@ export interface ModuleCacheApi {
 }
 
 export interface ContainerWorkerApi {
-  /**
-   * `modules` is passed as `Comlink.proxy(cache)`: in the worker it arrives as a comlink
-   * Remote, whose calls return promises.
-   */
-  run(request: RunRequest, modules: ModuleCacheApi): Promise<RunResult>;
+  run(request: RunRequest): Promise<RunResult>;
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 /** The real `strata` binary: the built CLI (scripts/setup.sh builds it). */
-export const CLI = join(repo, 'runtime', 'dist', 'cli', 'main.js');
+export const CLI = join(repo, 'runtime', 'dist', 'bundle', 'strata.js');
 
 export interface CliResult {
   status: number | null;

@@ -55,7 +55,47 @@ async function inspectContainer(rt: Runtime, ref: string) {
   };
 }
 
+/** Pull with docker-like progress: a bar per layer on a terminal, plain lines otherwise. */
+async function pullWithProgress(rt: Runtime, ref: string, plainHttp: boolean): Promise<void> {
+  const { pull } = await import('@strata/image');
+  const short = (d: string) => d.slice(7, 19);
+  const tty = process.stdout.isTTY === true;
+  let bars: { stop(): void; create(total: number, start: number, payload: object): { update(n: number, p?: object): void } } | undefined;
+  const perLayer = new Map<string, { update(n: number, p?: object): void }>();
+  if (tty) {
+    const { MultiBar, Presets } = await import('cli-progress');
+    bars = new MultiBar({ format: '{id}: {status} [{bar}] {value}/{total}', hideCursor: true, clearOnComplete: false }, Presets.shades_classic) as never;
+  }
+  const img = await pull(rt.images, ref, {
+    plainHttp,
+    onEvent: (e) => {
+      if (e.kind === 'resolved') {
+        for (const l of e.layers) {
+          if (bars) perLayer.set(l.digest, bars.create(l.size, 0, { id: short(l.digest), status: 'Downloading' }));
+          else write(`${short(l.digest)}: Pulling fs layer`);
+        }
+      } else if (e.kind === 'progress') {
+        perLayer.get(e.digest)?.update(e.bytes, { status: 'Downloading' });
+      } else if (e.kind === 'done') {
+        perLayer.get(e.digest)?.update(Number.MAX_SAFE_INTEGER, { status: 'Pull complete' });
+        if (!bars) write(`${short(e.digest)}: Pull complete`);
+      }
+    },
+  });
+  bars?.stop();
+  write(`Digest: ${img.id}`);
+  write(`Status: Downloaded image for ${ref}`);
+}
+
 export function registerImageCommands(program: Command): void {
+  program.command('pull').description('pull an image from a registry')
+    .option('--plain-http', 'use HTTP instead of HTTPS (a local registry)')
+    .argument('<image>')
+    .action(async (ref: string, flags: { plainHttp?: boolean }, cmd: Command) => {
+      const rt = await runtimeOf(cmd);
+      await pullWithProgress(rt, ref, flags.plainHttp ?? false);
+    });
+
   program.command('load').description('load images from an OCI layout, OCI archive or docker save tar')
     .requiredOption('-i, --input <path>', 'the archive or layout directory')
     .action(async (flags: { input: string }, cmd: Command) => {

@@ -1,0 +1,60 @@
+import type { Digest } from '@strata/store';
+import type { ImageRecord, ImageStore } from '../image-store.js';
+import { INDEX_TYPES, isWasmPlatform, type Index, type Manifest } from '../media-types.js';
+import { formatReference, parseReference } from '../reference.js';
+import { RegistryClient, RegistryError, type RegistryOptions } from './client.js';
+
+/** Progress of a pull, per blob (the CLI draws a bar per layer from these). */
+export type PullEvent =
+  | { kind: 'resolved'; digest: Digest; layers: { digest: Digest; size: number }[] }
+  | { kind: 'progress'; digest: Digest; bytes: number; total: number }
+  | { kind: 'done'; digest: Digest }
+  | { kind: 'extracting' };
+
+/**
+ * `strata pull`: resolve the reference (an index to its wasip1/wasm manifest), download the
+ * config and the layers (3 at a time), then import the image — layers are unpacked into the
+ * layer store and verified against the config's diffIDs before the tag appears.
+ */
+export async function pull(store: ImageStore, refText: string, options: RegistryOptions & { onEvent?: (e: PullEvent) => void } = {}): Promise<ImageRecord> {
+  const ref = parseReference(refText);
+  const client = new RegistryClient(options);
+  let m = await client.manifest(ref, ref.digest ?? ref.tag ?? 'latest');
+  if (INDEX_TYPES.includes(m.mediaType) || parse<Index>(m.bytes).manifests) {
+    const index = parse<Index>(m.bytes);
+    await store.content.put(m.bytes, m.digest);
+    const pick = index.manifests.find((d) => isWasmPlatform(d.platform));
+    if (!pick) throw new RegistryError(`${refText}: the image index has no wasip1/wasm (or wasi/wasm) platform`);
+    m = await client.manifest(ref, pick.digest);
+  }
+  const manifest = parse<Manifest>(m.bytes);
+  if (!manifest.config?.digest || !Array.isArray(manifest.layers)) throw new RegistryError(`${refText}: not an image manifest`);
+  const layers = manifest.layers.map((l) => ({ digest: l.digest as Digest, size: l.size }));
+  options.onEvent?.({ kind: 'resolved', digest: m.digest, layers });
+  await client.blob(ref, manifest.config.digest as Digest, store.content);
+  const queue = [...layers];
+  const worker = async () => {
+    for (let l = queue.shift(); l; l = queue.shift()) {
+      const layer = l;
+      let got = 0;
+      await client.blob(ref, layer.digest, store.content, (n) => {
+        got += n;
+        options.onEvent?.({ kind: 'progress', digest: layer.digest, bytes: got, total: layer.size });
+      });
+      options.onEvent?.({ kind: 'done', digest: layer.digest });
+    }
+  };
+  await Promise.all([worker(), worker(), worker()]);
+  await store.content.put(m.bytes, m.digest);
+  options.onEvent?.({ kind: 'extracting' });
+  const { digest: _pinned, ...named } = ref;
+  return store.addFromManifest(m.digest, ref.tag ? [formatReference(named)] : []);
+}
+
+function parse<T>(bytes: Uint8Array): T {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes)) as T;
+  } catch (e) {
+    throw new RegistryError(`the manifest is not valid JSON: ${(e as Error).message}`);
+  }
+}

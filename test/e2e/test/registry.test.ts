@@ -1,0 +1,114 @@
+/**
+ * Pulling from a real registry: Debian's docker-registry on 127.0.0.1, images put there with
+ * skopeo (gzip and zstd layers, and a multi-platform index whose only runnable entry is
+ * wasip1/wasm), pulled with the `strata` binary and run. Bad answers go through a small
+ * proxy that injects them: a 500 before the 200 (retried), a corrupted blob, a 404.
+ */
+import { execFileSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Strata } from '../src/cli.js';
+import { freePort, LocalRegistry } from '../src/registry.js';
+
+const hello = fileURLToPath(new URL('../../../examples/hello/image', import.meta.url));
+let registry: LocalRegistry;
+let s: Strata;
+let proxy: Server;
+let proxyHost: string;
+/** What the proxy does to the next requests (consumed in order). */
+const faults: ('500' | 'corrupt')[] = [];
+
+beforeAll(async () => {
+  registry = await LocalRegistry.start();
+  s = new Strata();
+  const skopeo = (...args: string[]) => execFileSync('skopeo', args, { stdio: 'pipe' });
+  skopeo('copy', '--dest-tls-verify=false', `oci:${hello}:latest`, `docker://${registry.host}/hello:1`);
+  skopeo('copy', '--dest-tls-verify=false', '--dest-compress-format', 'zstd', '--dest-compress', `oci:${hello}:latest`, `docker://${registry.host}/hello:zstd`);
+  const port = await freePort();
+  proxyHost = `127.0.0.1:${port}`;
+  proxy = createServer(async (req, res) => {
+    const fault = req.url?.includes('/blobs/') || req.url?.includes('/manifests/') ? faults.shift() : undefined;
+    if (fault === '500') {
+      res.writeHead(500).end('injected');
+      return;
+    }
+    const upstream = await fetch(`http://${registry.host}${req.url}`, { headers: req.headers as Record<string, string>, method: req.method });
+    const body = new Uint8Array(await upstream.arrayBuffer());
+    if (fault === 'corrupt' && body.length > 0) body[body.length - 1] ^= 0xff;
+    res.writeHead(upstream.status, Object.fromEntries(upstream.headers));
+    res.end(body);
+  });
+  await new Promise<void>((r) => proxy.listen(port, '127.0.0.1', () => r()));
+}, 60_000);
+
+afterAll(() => {
+  proxy?.close();
+  registry?.stop();
+  s?.cleanup();
+});
+
+describe('strata pull', () => {
+  it('pulls a gzip image pushed by skopeo, with the diffIDs skopeo reports, and runs it', () => {
+    const r = s.run(['pull', '--plain-http', `${registry.host}/hello:1`]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Pull complete/);
+    const theirs = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', '--config', `docker://${registry.host}/hello:1`], { encoding: 'utf8' })) as { rootfs: { diff_ids: string[] } };
+    const ours = JSON.parse(s.run(['inspect', `${registry.host}/hello:1`]).stdout) as [{ RootFS: { Layers: string[] } }];
+    expect(ours[0].RootFS.Layers).toEqual(theirs.rootfs.diff_ids);
+    expect(s.run(['run', '--rm', `${registry.host}/hello:1`, 'registry']).stdout).toContain('argv: [/hello.wasm] [registry]');
+  });
+
+  it('pulls zstd layers', () => {
+    expect(s.run(['pull', '--plain-http', `${registry.host}/hello:zstd`]).status).toBe(0);
+    expect(s.run(['run', '--rm', `${registry.host}/hello:zstd`]).status).toBe(0);
+  });
+
+  it('picks the wasip1/wasm entry of a multi-platform index', async () => {
+    const manifest = await fetch(`http://${registry.host}/v2/hello/manifests/1`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    const digest = manifest.headers.get('docker-content-digest')!;
+    const size = (await manifest.arrayBuffer()).byteLength;
+    const index = {
+      schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size, platform: { os: 'linux', architecture: 'amd64' } },
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size, platform: { os: 'wasip1', architecture: 'wasm' } },
+      ],
+    };
+    const put = await fetch(`http://${registry.host}/v2/hello/manifests/multi`, {
+      method: 'PUT', headers: { 'Content-Type': 'application/vnd.oci.image.index.v1+json' }, body: JSON.stringify(index),
+    });
+    expect(put.status).toBe(201);
+    expect(s.run(['pull', '--plain-http', `${registry.host}/hello:multi`]).status).toBe(0);
+    expect(s.run(['run', '--rm', `${registry.host}/hello:multi`]).status).toBe(0);
+  });
+
+  // The proxy lives in this process: the CLI must run asynchronously (spawn, not spawnSync).
+  it('retries a 500 and succeeds', async () => {
+    faults.push('500', '500');
+    const r = await s.spawn(['pull', '--plain-http', `${proxyHost}/hello:1`]);
+    expect(r.status).toBe(0);
+    expect(faults).toEqual([]);
+  });
+
+  it('refuses a corrupted blob with one clear line, and stores no image', async () => {
+    const fresh = new Strata();
+    try {
+      faults.push('500', 'corrupt', 'corrupt', 'corrupt', 'corrupt', 'corrupt', 'corrupt');
+      const r = await fresh.spawn(['pull', '--plain-http', `${proxyHost}/hello:1`]);
+      faults.length = 0;
+      expect(r.status).toBe(125);
+      expect(r.stderr).toMatch(/^strata: .*(digest|mismatch)/m);
+      expect(r.stderr.trim().split('\n').length).toBe(1);
+      expect(fresh.run(['images', '--format', 'json']).stdout).toBe('');
+    } finally {
+      fresh.cleanup();
+    }
+  });
+
+  it('answers 404 and a missing registry with 125 and one line', () => {
+    const r = s.run(['pull', '--plain-http', `${registry.host}/nothing:1`]);
+    expect(r.status).toBe(125);
+    expect(r.stderr).toMatch(/^strata: .*not found\n$/);
+  });
+});

@@ -31,6 +31,11 @@ export interface ContentStore extends ContentSource {
   size(digest: Digest): Promise<number>;
   /** Synchronous reader for the overlay's file reads (BlobReader). */
   reader(ref: { digest: Digest; size: number }): BlobReader;
+  /**
+   * Make `reader()` possible for this blob. Stores with synchronous access (memory, disk)
+   * need nothing; IndexedDB loads the blob's chunks (the preload bridge).
+   */
+  prepareRead?(digest: Digest): Promise<void>;
 }
 
 export interface ContentWriter {

@@ -55,6 +55,7 @@ export function runStoreConformance(name: string, make: () => Promise<Stores>): 
     it('reads ranges synchronously through reader()', async () => {
       const { content } = await make();
       const d = await content.put(enc.encode('0123456789'));
+      await content.prepareRead?.(d);
       const r = content.reader({ digest: d, size: 10 });
       const buf = new Uint8Array(4);
       expect(r.readAt(buf, 3)).toBe(4);

@@ -1,0 +1,223 @@
+import { createStore, del, delMany, get, keys, set, type UseStore } from 'idb-keyval';
+import type { ContentStore, ContentWriter } from '../content-store.js';
+import { DigestMismatchError, NotFoundError, StorageFullError } from '../errors.js';
+import { webSha256, type HasherFactory } from '../hash.js';
+import type { BlobReader, Digest } from '../types.js';
+
+/** Blob bytes are stored in chunks, so reading a range never loads a whole file. */
+export const IDB_CHUNK = 256 * 1024;
+
+interface Meta {
+  size: number;
+  /** The ingest id its chunks were written under (`chunk:<id>:<n>`). */
+  id: string;
+}
+
+/**
+ * Blobs in IndexedDB (through idb-keyval), for the browser: `meta:<digest>` → {size, id} and
+ * the bytes as `chunk:<id>:<n>` records of IDB_CHUNK bytes.
+ *
+ * A write puts its chunks under a fresh ingest id as they come; `commit` verifies the digest
+ * and only then writes the meta record — the one write that makes the blob visible, so an
+ * interrupted or failed write leaves no visible blob (its orphan chunks are removed by
+ * `abort`, or by `sweep` after a crash). A quota error becomes StorageFullError.
+ *
+ * Reads: `get`/`stream` are asynchronous. `reader()` is synchronous, as the overlay needs,
+ * and serves from chunks loaded beforehand with `preload(digest)` (the preload bridge); a
+ * worker with the SharedArrayBuffer or JSPI bridge reads through those instead.
+ */
+export class IdbContentStore implements ContentStore {
+  private readonly store: UseStore;
+  private readonly loaded = new Map<Digest, Uint8Array[]>();
+
+  constructor(dbName = 'strata', private readonly hasher: HasherFactory = webSha256) {
+    this.store = createStore(dbName, 'content');
+  }
+
+  async has(digest: Digest): Promise<boolean> {
+    return (await get<Meta>(`meta:${digest}`, this.store)) !== undefined;
+  }
+
+  private async meta(digest: Digest): Promise<Meta> {
+    const m = await get<Meta>(`meta:${digest}`, this.store);
+    if (!m) throw new NotFoundError(`blob ${digest} not found`);
+    return m;
+  }
+
+  private async chunks(m: Meta): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = [];
+    for (let i = 0; i * IDB_CHUNK < m.size; i++) {
+      const c = await get<Uint8Array>(`chunk:${m.id}:${i}`, this.store);
+      if (!c) throw new NotFoundError(`blob chunk ${m.id}:${i} missing`);
+      out.push(c);
+    }
+    return out;
+  }
+
+  async get(digest: Digest): Promise<Uint8Array> {
+    const m = await this.meta(digest);
+    const out = new Uint8Array(m.size);
+    let pos = 0;
+    for (const c of await this.chunks(m)) {
+      out.set(c, pos);
+      pos += c.length;
+    }
+    return out;
+  }
+
+  stream(digest: Digest): ReadableStream<Uint8Array> {
+    let m: Meta | undefined;
+    let i = 0;
+    return new ReadableStream({
+      pull: async (controller) => {
+        m ??= await this.meta(digest);
+        if (i * IDB_CHUNK >= m.size) {
+          controller.close();
+          return;
+        }
+        const c = await get<Uint8Array>(`chunk:${m.id}:${i++}`, this.store);
+        if (!c) throw new NotFoundError(`blob chunk missing for ${digest}`);
+        controller.enqueue(c);
+      },
+    });
+  }
+
+  async put(data: Uint8Array, expected?: Digest): Promise<Digest> {
+    const w = await this.writer();
+    await w.write(data);
+    return w.commit(expected);
+  }
+
+  async writer(): Promise<ContentWriter> {
+    const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
+    const h = this.hasher();
+    const store = this.store;
+    let pending = new Uint8Array(IDB_CHUNK);
+    let fill = 0;
+    let index = 0;
+    let written = 0;
+    let done = false;
+    let existed = false;
+    const flush = async (): Promise<void> => {
+      if (fill === 0) return;
+      await guard(() => set(`chunk:${id}:${index++}`, pending.slice(0, fill), store));
+      fill = 0;
+    };
+    const discard = async (): Promise<void> => {
+      await delMany(Array.from({ length: index }, (_, i) => `chunk:${id}:${i}`), store);
+    };
+    return {
+      get written() {
+        return written;
+      },
+      get existed() {
+        return existed;
+      },
+      write: async (chunk) => {
+        if (done) throw new Error('content writer already finished');
+        h.update(chunk);
+        written += chunk.length;
+        let off = 0;
+        while (off < chunk.length) {
+          const n = Math.min(IDB_CHUNK - fill, chunk.length - off);
+          pending.set(chunk.subarray(off, off + n), fill);
+          fill += n;
+          off += n;
+          if (fill === IDB_CHUNK) {
+            await flush();
+            pending = new Uint8Array(IDB_CHUNK);
+          }
+        }
+      },
+      commit: async (expected) => {
+        if (done) throw new Error('content writer already finished');
+        done = true;
+        try {
+          await flush();
+          const digest = h.digest();
+          if (expected !== undefined && expected !== digest) throw new DigestMismatchError(expected, digest);
+          existed = (await get<Meta>(`meta:${digest}`, store)) !== undefined;
+          if (existed) await discard();
+          else await guard(() => set(`meta:${digest}`, { size: written, id } satisfies Meta, store));
+          return digest;
+        } catch (e) {
+          await discard();
+          throw e;
+        }
+      },
+      abort: async () => {
+        if (done) return;
+        done = true;
+        await discard();
+      },
+    };
+  }
+
+  async delete(digest: Digest): Promise<void> {
+    const m = await get<Meta>(`meta:${digest}`, this.store);
+    if (!m) return;
+    await del(`meta:${digest}`, this.store);
+    await delMany(Array.from({ length: Math.ceil(m.size / IDB_CHUNK) }, (_, i) => `chunk:${m.id}:${i}`), this.store);
+    this.loaded.delete(digest);
+  }
+
+  async *list(): AsyncIterable<Digest> {
+    for (const k of await keys<string>(this.store)) if (k.startsWith('meta:')) yield k.slice(5) as Digest;
+  }
+
+  async size(digest: Digest): Promise<number> {
+    return (await this.meta(digest)).size;
+  }
+
+  /** Load a blob's chunks for synchronous `reader()` access (the preload bridge). */
+  async preload(digest: Digest): Promise<void> {
+    if (!this.loaded.has(digest)) this.loaded.set(digest, await this.chunks(await this.meta(digest)));
+  }
+
+  async prepareRead(digest: Digest): Promise<void> {
+    await this.preload(digest);
+  }
+
+  reader(ref: { digest: Digest; size: number }): BlobReader {
+    const chunks = this.loaded.get(ref.digest);
+    if (!chunks) throw new NotFoundError(`blob ${ref.digest} is not preloaded for synchronous reads (IdbContentStore.preload)`);
+    const size = chunks.reduce((n, c) => n + c.length, 0);
+    return {
+      size,
+      readAt(buf, offset) {
+        let done = 0;
+        while (done < buf.length && offset + done < size) {
+          const pos = offset + done;
+          const c = chunks[Math.floor(pos / IDB_CHUNK)]!;
+          const inChunk = pos % IDB_CHUNK;
+          const n = Math.min(buf.length - done, c.length - inChunk);
+          buf.set(c.subarray(inChunk, inChunk + n), done);
+          done += n;
+        }
+        return done;
+      },
+    };
+  }
+
+  /** Remove chunks no visible blob owns (left by a crash between chunks and meta). */
+  async sweep(): Promise<number> {
+    const all = await keys<string>(this.store);
+    const owned = new Set<string>();
+    for (const k of all) if (k.startsWith('meta:')) owned.add((await get<Meta>(k, this.store))!.id);
+    const orphans = all.filter((k) => k.startsWith('chunk:') && !owned.has(k.split(':')[1]!));
+    await delMany(orphans, this.store);
+    return orphans.length;
+  }
+}
+
+/** A quota error surfaces as StorageFullError (ENOSPC to programs), never as a hang. */
+async function guard<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if ((e as { name?: string }).name === 'QuotaExceededError') throw new StorageFullError('IndexedDB quota exceeded', { cause: e });
+    throw e;
+  }
+}
+
+

@@ -1,21 +1,53 @@
+import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 
 // Workspace packages export `strata-source` → src/*.ts, so tests need no build step.
 const conditions = ['strata-source', 'node', 'import', 'module', 'default'];
+const browserConditions = ['strata-source', 'browser', 'import', 'module', 'default'];
 
 export default defineConfig({
-  resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: conditions } },
   test: {
-    include: [
-      'packages/*/test/**/*.test.ts',
-      'runtime/test/**/*.test.ts',
-      'test/*/test/**/*.test.ts',
-      'examples/*/test/**/*.test.ts',
-    ],
-    exclude: ['**/node_modules/**', 'test/browser/**'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    pool: 'forks',
+    projects: [
+      {
+        resolve: { conditions },
+        ssr: { resolve: { conditions, externalConditions: conditions } },
+        test: {
+          name: 'node',
+          include: [
+            'packages/*/test/**/*.test.ts',
+            'runtime/test/**/*.test.ts',
+            'test/*/test/**/*.test.ts',
+            'examples/*/test/**/*.test.ts',
+          ],
+          exclude: ['**/node_modules/**', 'test/browser/**'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          pool: 'forks',
+        },
+      },
+      {
+        // Real Chromium (Debian's, never a downloaded browser): the browser-safe packages
+        // (store, overlay, wasi) in a page and in a Web Worker, IndexedDB for real.
+        resolve: { conditions: browserConditions },
+        test: {
+          name: 'chromium',
+          include: ['test/browser/test/**/*.test.ts'],
+          testTimeout: 60_000,
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({
+              launchOptions: {
+                executablePath: '/usr/bin/chromium',
+                args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+              },
+            }),
+            instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+    ],
   },
 });

@@ -1,4 +1,4 @@
-import * as tar from 'tar-stream';
+import type * as tar from 'tar-stream';
 import { changeset, type ChangesetEntry } from './changeset.js';
 import type { OverlayFs } from './overlay-fs.js';
 
@@ -15,8 +15,11 @@ import type { OverlayFs } from './overlay-fs.js';
  * The diffID is the sha256 of exactly these bytes; importing them (the store's importLayer)
  * computes and returns it, which is how `commit` gets it.
  */
-export function commitTar(fs: OverlayFs): AsyncIterable<Uint8Array> {
-  const pack = tar.pack();
+export async function* commitTar(fs: OverlayFs): AsyncGenerator<Uint8Array> {
+  // Loaded on use: tar-stream needs Node's `events`, which a page does not have until a
+  // commit is asked for (the rest of the overlay runs in browsers as it is).
+  const { pack: makePack } = await import('tar-stream');
+  const pack = makePack();
   const entries = changeset(fs);
   void (async () => {
     try {
@@ -26,7 +29,7 @@ export function commitTar(fs: OverlayFs): AsyncIterable<Uint8Array> {
       pack.destroy(err as Error);
     }
   })();
-  return pack as unknown as AsyncIterable<Uint8Array>;
+  yield* pack as unknown as AsyncIterable<Uint8Array>;
 }
 
 const EPOCH = new Date(0);

@@ -4,3 +4,4 @@ export { ImageStore, ImageError, MemoryImageMeta, MAX_MANIFEST_BYTES, type Image
 export { RegistryClient, RegistryError, type RegistryOptions } from './registry/client.js';
 export { pull, type PullEvent } from './registry/pull.js';
 export { credentialsFromDockerConfig, parseChallenge, type Credentials, type CredentialLookup } from './registry/auth.js';
+export { push, type PushEvent, CHUNK_UPLOAD } from './registry/push.js';

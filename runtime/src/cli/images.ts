@@ -66,8 +66,10 @@ async function pullWithProgress(rt: Runtime, ref: string, plainHttp: boolean): P
     const { MultiBar, Presets } = await import('cli-progress');
     bars = new MultiBar({ format: '{id}: {status} [{bar}] {value}/{total}', hideCursor: true, clearOnComplete: false }, Presets.shades_classic) as never;
   }
+  const { loadCredentials } = await import('@strata/image/node');
   const img = await pull(rt.images, ref, {
     plainHttp,
+    credentials: loadCredentials(rt.root),
     onEvent: (e) => {
       if (e.kind === 'resolved') {
         for (const l of e.layers) {
@@ -88,6 +90,50 @@ async function pullWithProgress(rt: Runtime, ref: string, plainHttp: boolean): P
 }
 
 export function registerImageCommands(program: Command): void {
+  program.command('push').description('push an image to a registry')
+    .option('--plain-http', 'use HTTP instead of HTTPS (a local registry)')
+    .argument('<image>')
+    .action(async (ref: string, flags: { plainHttp?: boolean }, cmd: Command) => {
+      const rt = await runtimeOf(cmd);
+      const { push } = await import('@strata/image');
+      const { loadCredentials } = await import('@strata/image/node');
+      const digest = await push(rt.images, ref, ref, {
+        plainHttp: flags.plainHttp ?? false,
+        credentials: loadCredentials(rt.root),
+        onEvent: (e) => {
+          if (e.kind === 'blob') write(`${e.digest.slice(7, 19)}: ${e.how === 'exists' ? 'Layer already exists' : e.how === 'mounted' ? 'Mounted from another repository' : 'Pushed'}`);
+        },
+      });
+      write(`digest: ${digest}`);
+    });
+
+  program.command('login').description('log in to a registry (credentials kept in the root, mode 0600)')
+    .option('-u, --username <user>')
+    .option('-p, --password <password>')
+    .option('--password-stdin', 'read the password from stdin')
+    .option('--plain-http', 'use HTTP instead of HTTPS')
+    .argument('<server>')
+    .action(async (server: string, flags: { username?: string; password?: string; passwordStdin?: boolean; plainHttp?: boolean }, cmd: Command) => {
+      const rt = await runtimeOf(cmd);
+      const { RegistryClient, parseReference } = await import('@strata/image');
+      const { saveCredentials } = await import('@strata/image/node');
+      let password = flags.password;
+      if (flags.passwordStdin) {
+        const parts: Buffer[] = [];
+        for await (const c of process.stdin) parts.push(c as Buffer);
+        password = Buffer.concat(parts).toString('utf8').replace(/\r?\n$/, '');
+      }
+      if (!flags.username || password === undefined) throw new RuntimeError('login needs -u USER and -p PASSWORD (or --password-stdin)');
+      const creds = { username: flags.username, password };
+      const ref = parseReference(`${server}/strata-login-check`);
+      const client = new RegistryClient({ plainHttp: flags.plainHttp ?? false, credentials: () => creds });
+      const scheme = flags.plainHttp ? 'http' : 'https';
+      const res = await client.request(ref, `${scheme}://${ref.registry}/v2/`, {}, 'registry:catalog:*');
+      if (res.status !== 200) throw new RuntimeError(`login to ${server} failed (${res.status})`);
+      saveCredentials(rt.root, ref.registry, creds);
+      write('Login Succeeded');
+    });
+
   program.command('pull').description('pull an image from a registry')
     .option('--plain-http', 'use HTTP instead of HTTPS (a local registry)')
     .argument('<image>')

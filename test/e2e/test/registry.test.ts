@@ -112,3 +112,49 @@ describe('strata pull', () => {
     expect(r.stderr).toMatch(/^strata: .*not found\n$/);
   });
 });
+
+describe('strata push and login', () => {
+  it('pushes a loaded image and a committed one; skopeo reads both back intact', () => {
+    const p = new Strata();
+    try {
+      expect(p.run(['load', '-i', hello]).status).toBe(0);
+      expect(p.run(['tag', 'strata-hello', `${registry.host}/pushed:1`]).status).toBe(0);
+      const r = p.run(['push', '--plain-http', `${registry.host}/pushed:1`]);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/digest: sha256:[0-9a-f]{64}/);
+      const inspect = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${registry.host}/pushed:1`], { encoding: 'utf8' })) as { Layers: string[]; Os: string };
+      expect(inspect.Os).toBe('wasip1');
+      const ours = JSON.parse(p.run(['inspect', 'strata-hello']).stdout) as [{ Id: string }];
+      expect(r.stdout).toContain(ours[0].Id);
+      const out = `${p.root}/copied`;
+      execFileSync('skopeo', ['copy', '--src-tls-verify=false', `docker://${registry.host}/pushed:1`, `oci:${out}:x`], { stdio: 'pipe' });
+
+      expect(p.run(['run', '--name', 'w', 'strata-hello', 'pushed']).status).toBe(0);
+      expect(p.run(['commit', 'w', `${registry.host}/pushed:committed`]).status).toBe(0);
+      const again = p.run(['push', '--plain-http', `${registry.host}/pushed:committed`]);
+      expect(again.status).toBe(0);
+      expect(again.stdout).toMatch(/Layer already exists/);
+      const committed = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', '--config', `docker://${registry.host}/pushed:committed`], { encoding: 'utf8' })) as { rootfs: { diff_ids: string[] } };
+      expect(committed.rootfs.diff_ids.length).toBe(3);
+      const fresh = new Strata();
+      try {
+        expect(fresh.run(['pull', '--plain-http', `${registry.host}/pushed:committed`]).status).toBe(0);
+        expect(fresh.run(['run', '--rm', '--entrypoint', '/hello.wasm', `${registry.host}/pushed:committed`]).stdout).toContain('wrote /data/hello.txt');
+      } finally {
+        fresh.cleanup();
+      }
+    } finally {
+      p.cleanup();
+    }
+  });
+
+  it('login checks the registry and keeps the credentials in the root, mode 0600', async () => {
+    const r = s.run(['login', '--plain-http', '-u', 'someone', '--password-stdin', registry.host], { input: 'secret\n' });
+    expect(r.stdout).toBe('Login Succeeded\n');
+    const { statSync, readFileSync } = await import('node:fs');
+    const file = `${s.root}/auth.json`;
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const auth = JSON.parse(readFileSync(file, 'utf8')) as { auths: Record<string, { auth: string }> };
+    expect(Buffer.from(auth.auths[registry.host]!.auth, 'base64').toString()).toBe('someone:secret');
+  });
+});

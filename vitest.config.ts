@@ -34,6 +34,32 @@ export default defineConfig({
         test: {
           name: 'chromium',
           include: ['test/browser/test/**/*.test.ts'],
+          // Packs the wasi-testsuite (modules and fixtures) for the page to import.
+          globalSetup: ['test/browser/src/suite-bundle.ts'],
+          testTimeout: 60_000,
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({
+              launchOptions: {
+                executablePath: '/usr/bin/chromium',
+                args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+              },
+            }),
+            instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+      {
+        // The same browser, cross-origin isolated: the headers must sit in this project's
+        // own server config, or crossOriginIsolated stays false.
+        server: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
+        resolve: { conditions: browserConditions },
+        test: {
+          name: 'chromium-isolated',
+          include: ['test/browser/isolated/**/*.test.ts'],
+          // Packs the wasi-testsuite (modules and fixtures) for the page to import.
+          globalSetup: ['test/browser/src/suite-bundle.ts'],
           testTimeout: 60_000,
           browser: {
             enabled: true,

@@ -31,6 +31,9 @@ export default defineConfig({
         // Real Chromium (Debian's, never a downloaded browser): the browser-safe packages
         // (store, overlay, wasi) in a page and in a Web Worker, IndexedDB for real.
         resolve: { conditions: browserConditions },
+        // Static files served as they are (Vite would transform an extension-less blob as a
+        // module): the example images, as an offline page ships them.
+        publicDir: 'examples',
         test: {
           name: 'chromium',
           include: ['test/browser/test/**/*.test.ts'],

@@ -1,0 +1,57 @@
+import { createStore, get, set, type UseStore } from 'idb-keyval';
+import type { ImageMetaStore, ImageState } from '@strata/image';
+
+/** The image list in IndexedDB: one record, replaced whole (a single put is atomic). */
+export class IdbImageMeta implements ImageMetaStore {
+  private readonly store: UseStore;
+
+  constructor(dbName: string) {
+    this.store = createStore(`${dbName}-images`, 'images');
+  }
+
+  async load(): Promise<ImageState> {
+    return (await get<ImageState>('state', this.store)) ?? { images: {}, tags: {} };
+  }
+
+  async save(state: ImageState): Promise<void> {
+    await set('state', state, this.store);
+  }
+}
+
+export interface BrowserContainer {
+  id: string;
+  name: string;
+  image: { ref: string; id: string; diffIds: string[] };
+  argv: string[];
+  env: string[];
+  status: 'created' | 'running' | 'exited';
+  exitCode?: number;
+}
+
+/**
+ * Containers in IndexedDB: `container:<id>` → its record and `upper:<id>` → its saved upper
+ * (OverlayFs.saveUpper), so a stopped container keeps its files across page reloads.
+ */
+export class IdbContainers {
+  private readonly store: UseStore;
+
+  constructor(dbName: string) {
+    this.store = createStore(`${dbName}-containers`, 'containers');
+  }
+
+  async get(id: string): Promise<BrowserContainer | undefined> {
+    return get<BrowserContainer>(`container:${id}`, this.store);
+  }
+
+  async put(c: BrowserContainer): Promise<void> {
+    await set(`container:${c.id}`, c, this.store);
+  }
+
+  async upper(id: string): Promise<Uint8Array | undefined> {
+    return get<Uint8Array>(`upper:${id}`, this.store);
+  }
+
+  async saveUpper(id: string, bytes: Uint8Array): Promise<void> {
+    await set(`upper:${id}`, bytes, this.store);
+  }
+}

@@ -1,0 +1,2 @@
+export { BrowserRuntime, type BrowserRunResult } from './browser-runtime.js';
+export type { BrowserContainer } from './idb-state.js';

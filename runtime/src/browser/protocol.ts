@@ -1,0 +1,13 @@
+/** What the page asks a browser container worker to run, and what comes back. */
+export interface BrowserRunRequest {
+  dbName: string;
+  diffIds: string[];
+  upper?: Uint8Array;
+  argv: string[];
+  env: string[];
+  stdin?: Uint8Array;
+}
+
+export type BrowserWorkerMessage =
+  | { kind: 'output'; stream: 'stdout' | 'stderr'; bytes: Uint8Array }
+  | { kind: 'done'; exitCode: number; upper?: Uint8Array; error?: string };

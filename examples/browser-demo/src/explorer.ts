@@ -1,0 +1,36 @@
+import { changeset, OverlayFs } from '@strata/overlay';
+import type { LayerIndex, ContentSource } from '@strata/store';
+
+/** The columns of the Layer Stack Explorer: the merged view, the upper, each lower. */
+export interface ExplorerView {
+  merged: string[];
+  upper: string[];
+  lowers: { diffId: string; paths: string[] }[];
+}
+
+export function explore(lowers: LayerIndex[], content: ContentSource, upper?: Uint8Array): ExplorerView {
+  const fs = upper ? OverlayFs.restore({ lowers, content }, upper) : new OverlayFs({ lowers, content });
+  const merged: string[] = [];
+  const walk = (node: number, prefix: string): void => {
+    for (const e of fs.readdir(node)) {
+      const p = `${prefix}/${e.name}`;
+      merged.push(e.type === 'dir' ? `${p}/` : p);
+      if (e.type === 'dir') walk(fs.lookup(node, e.name), p);
+    }
+  };
+  walk(fs.root, '');
+  const up = changeset(fs).map((c) => {
+    if (c.kind === 'whiteout') return `whiteout /${c.path}`;
+    if (c.kind === 'opaque') return `opaque /${c.path}/`;
+    if (c.kind === 'hardlink') return `link /${c.path}`;
+    return `${c.node.origin ? 'copied up' : 'new'} /${c.path}${c.type === 'dir' ? '/' : ''}`;
+  });
+  return {
+    merged,
+    upper: up,
+    lowers: lowers.map((l) => ({
+      diffId: l.diffId,
+      paths: [...l.entries].filter(([p]) => p !== '').map(([p, e]) => (e.type === 'dir' ? `/${p}/` : `/${p}`)),
+    })),
+  };
+}

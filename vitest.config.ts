@@ -57,6 +57,7 @@ export default defineConfig({
         // The same browser, cross-origin isolated: the headers must sit in this project's
         // own server config, or crossOriginIsolated stays false.
         server: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
+        publicDir: 'examples',
         resolve: { conditions: browserConditions },
         test: {
           name: 'chromium-isolated',

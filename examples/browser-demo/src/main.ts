@@ -8,7 +8,11 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 const term = new Terminal({ convertEol: true, rows: 12 });
 term.open($('terminal'));
 
-const rt = BrowserRuntime.open({ dbName: 'strata-demo', workerUrl: new URL('../../../runtime/src/browser/container-worker.ts', import.meta.url) });
+const rt = BrowserRuntime.open({
+  dbName: 'strata-demo',
+  workerUrl: new URL('../../../runtime/src/browser/container-worker.ts', import.meta.url),
+  readerUrl: new URL('../../../runtime/src/browser/idb-reader-worker.ts', import.meta.url),
+});
 let current: string | undefined;
 
 async function render(): Promise<void> {

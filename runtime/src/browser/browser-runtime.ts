@@ -9,6 +9,10 @@ export interface BrowserRunResult {
   stdout: string;
   stderr: string;
   error?: string;
+  /** The sync bridge the container's worker used. */
+  bridge: 'sab' | 'preload';
+  /** Chunk reads that went through the SharedArrayBuffer bridge. */
+  bridgeRequests: number;
 }
 
 /**
@@ -22,7 +26,7 @@ export class BrowserRuntime {
   readonly images: ImageStore;
   readonly containers: IdbContainers;
 
-  private constructor(readonly dbName: string, private readonly workerUrl: URL) {
+  private constructor(readonly dbName: string, private readonly workerUrl: URL, private readonly readerUrl: URL) {
     this.content = new IdbContentStore(dbName);
     this.layers = new IdbLayerStore(dbName);
     this.images = new ImageStore(this.content, this.layers, new IdbImageMeta(dbName));
@@ -30,8 +34,21 @@ export class BrowserRuntime {
   }
 
   /** `workerUrl`: where the page serves container-worker (bundlers resolve it for you). */
-  static open(options: { dbName?: string; workerUrl?: URL } = {}): BrowserRuntime {
-    return new BrowserRuntime(options.dbName ?? 'strata', options.workerUrl ?? new URL('./container-worker.js', import.meta.url));
+  static open(options: { dbName?: string; workerUrl?: URL; readerUrl?: URL } = {}): BrowserRuntime {
+    return new BrowserRuntime(
+      options.dbName ?? 'strata',
+      options.workerUrl ?? new URL('./container-worker.js', import.meta.url),
+      options.readerUrl ?? new URL('./idb-reader-worker.js', import.meta.url),
+    );
+  }
+
+  /**
+   * The sync bridge this page can use: SharedArrayBuffer + Atomics.wait when cross-origin
+   * isolated, else the preload bridge. (JSPI, on in current Chromium, is detected and
+   * reported but not used yet: WASI's syscalls would have to become suspending imports.)
+   */
+  get bridge(): 'sab' | 'preload' {
+    return typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated ? 'sab' : 'preload';
   }
 
   /** Load an OCI image layout served as static files (how an offline demo ships images). */
@@ -76,6 +93,18 @@ export class BrowserRuntime {
     const upper = await this.containers.upper(id);
     await this.containers.put({ ...c, status: 'running' });
     const worker = new Worker(this.workerUrl, { type: 'module' });
+    const bridge = this.bridge;
+    let reader: Worker | undefined;
+    let bridgeField: BrowserRunRequest['bridge'];
+    if (bridge === 'sab') {
+      const { createBridgeBuffer } = await import('./sab-bridge.js');
+      const sab = createBridgeBuffer();
+      reader = new Worker(this.readerUrl, { type: 'module' });
+      reader.postMessage({ init: { sab, dbName: this.dbName } });
+      const channel = new MessageChannel();
+      channel.port2.onmessage = (e) => reader!.postMessage(e.data);
+      bridgeField = { kind: 'sab', sab, port: channel.port1 };
+    }
     let stdout = '';
     let stderr = '';
     const done = await new Promise<Extract<BrowserWorkerMessage, { kind: 'done' }>>((resolve) => {
@@ -88,13 +117,15 @@ export class BrowserRuntime {
       const req: BrowserRunRequest = {
         dbName: this.dbName, diffIds: c.image.diffIds, argv: c.argv, env: c.env,
         ...(upper ? { upper } : {}), ...(options.stdin !== undefined ? { stdin: new TextEncoder().encode(options.stdin) } : {}),
+        ...(bridgeField ? { bridge: bridgeField } : {}),
       };
-      worker.postMessage(req);
+      worker.postMessage(req, bridgeField ? [bridgeField.port] : []);
     });
     worker.terminate();
+    reader?.terminate();
     if (done.upper) await this.containers.saveUpper(id, done.upper);
     await this.containers.put({ ...c, status: 'exited', exitCode: done.exitCode });
-    return { id, exitCode: done.exitCode, stdout, stderr, ...(done.error ? { error: done.error } : {}) };
+    return { id, exitCode: done.exitCode, stdout, stderr, bridge, bridgeRequests: done.bridgeRequests ?? 0, ...(done.error ? { error: done.error } : {}) };
   }
 
   async run(imageRef: string, options: { args?: string[]; env?: string[]; stdin?: string } = {}): Promise<BrowserRunResult> {
@@ -109,7 +140,7 @@ export class BrowserRuntime {
     return {
       Driver: 'overlay',
       BackingStore: 'indexeddb',
-      Bridge: 'preload',
+      Bridge: this.bridge,
       BridgesAvailable: { jspi, sharedArrayBuffer: sab, preload: true },
       Images: (await this.images.list()).length,
       Layers: (await this.layers.list()).length,

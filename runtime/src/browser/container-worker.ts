@@ -1,5 +1,6 @@
 import { OverlayFs } from '@strata/overlay';
-import { IdbContentStore, IdbLayerStore, type Digest } from '@strata/store';
+import { IdbContentStore, IdbLayerStore, type ContentSource, type Digest } from '@strata/store';
+import { BridgedContent } from './sab-bridge.js';
 import { WASI } from '@strata/wasi';
 import type { BrowserRunRequest, BrowserWorkerMessage } from './protocol.js';
 
@@ -7,17 +8,27 @@ const post = (m: BrowserWorkerMessage, transfer: Transferable[] = []) => (self a
 
 /**
  * A container in a Web Worker. The overlay reads lower files synchronously but IndexedDB
- * answers asynchronously: this worker uses the preload bridge — before the program starts,
- * every file blob of the image's layers is loaded from IndexedDB into the worker (chunked
- * records, so a blob is read in pieces), and reads are then served from memory.
+ * answers asynchronously; the page picks the bridge:
+ * - `sab` (cross-origin isolated pages): reads go to a reader worker through a
+ *   SharedArrayBuffer, chunk by chunk, only for what the program reads (sab-bridge.ts);
+ * - `preload` (everywhere): before the program starts, every file blob of the image's layers
+ *   is loaded from IndexedDB into this worker, and reads are served from memory.
  */
 self.onmessage = async (e: MessageEvent<BrowserRunRequest>) => {
   const req = e.data;
   try {
-    const content = new IdbContentStore(req.dbName);
     const layers = new IdbLayerStore(req.dbName);
     const lowers = await Promise.all(req.diffIds.map((d) => layers.get(d as Digest)));
-    for (const l of lowers) for (const entry of l.entries.values()) if (entry.content) await content.preload(entry.content.digest);
+    let content: ContentSource;
+    let bridged: BridgedContent | undefined;
+    if (req.bridge?.kind === 'sab') {
+      const port = req.bridge.port;
+      content = bridged = new BridgedContent(req.bridge.sab, { postMessage: (m) => port.postMessage(m) });
+    } else {
+      const idb = new IdbContentStore(req.dbName);
+      for (const l of lowers) for (const entry of l.entries.values()) if (entry.content) await idb.preload(entry.content.digest);
+      content = idb;
+    }
     const fs = req.upper ? OverlayFs.restore({ lowers, content }, req.upper) : new OverlayFs({ lowers, content });
     const argv0 = req.argv[0] ?? '';
     let node = fs.root;
@@ -44,7 +55,7 @@ self.onmessage = async (e: MessageEvent<BrowserRunRequest>) => {
     const instance = await WebAssembly.instantiate(await WebAssembly.compile(bytes), wasi.getImportObject());
     const exitCode = wasi.start(instance);
     const upper = fs.saveUpper();
-    post({ kind: 'done', exitCode, upper }, [upper.buffer]);
+    post({ kind: 'done', exitCode, upper, bridgeRequests: bridged?.requests ?? 0 }, [upper.buffer]);
   } catch (err) {
     post({ kind: 'done', exitCode: 125, error: String(err) });
   }

@@ -6,8 +6,10 @@ export interface BrowserRunRequest {
   argv: string[];
   env: string[];
   stdin?: Uint8Array;
+  /** The SharedArrayBuffer bridge: the buffer and a port to the reader worker. */
+  bridge?: { kind: 'sab'; sab: SharedArrayBuffer; port: MessagePort };
 }
 
 export type BrowserWorkerMessage =
   | { kind: 'output'; stream: 'stdout' | 'stderr'; bytes: Uint8Array }
-  | { kind: 'done'; exitCode: number; upper?: Uint8Array; error?: string };
+  | { kind: 'done'; exitCode: number; upper?: Uint8Array; error?: string; bridgeRequests?: number };

@@ -8,6 +8,7 @@ import { OverlayFs } from '@strata/overlay';
 import { BrowserRuntime } from '@strata/runtime/browser';
 
 const workerUrl = new URL('../../../runtime/src/browser/container-worker.ts', import.meta.url);
+const readerUrl = new URL('../../../runtime/src/browser/idb-reader-worker.ts', import.meta.url);
 
 async function helloFile(rt: BrowserRuntime, id: string): Promise<string> {
   const c = (await rt.containers.get(id))!;
@@ -23,7 +24,7 @@ async function helloFile(rt: BrowserRuntime, id: string): Promise<string> {
 describe('BrowserRuntime in Chromium', () => {
   it('loads a static OCI layout, runs a container in a worker, and keeps its upper in IndexedDB', async () => {
     const dbName = `strata-rt-${Date.now()}`;
-    const rt = BrowserRuntime.open({ dbName, workerUrl });
+    const rt = BrowserRuntime.open({ dbName, workerUrl, readerUrl });
     const loaded = await rt.loadLayout('/hello/image');
     expect(loaded.length).toBe(1);
     const c = await rt.create('strata-hello', { args: ['tab'] });
@@ -36,7 +37,7 @@ describe('BrowserRuntime in Chromium', () => {
     expect(info.BridgesAvailable.jspi).toBe(true);
 
     // A new runtime on the same database, as after a reload: the container's files are there.
-    const again = BrowserRuntime.open({ dbName, workerUrl });
+    const again = BrowserRuntime.open({ dbName, workerUrl, readerUrl });
     expect((await again.start(c.id)).exitCode).toBe(0);
     expect(await helloFile(again, c.id)).toBe('Hello, tab\nHello, tab\n');
   });

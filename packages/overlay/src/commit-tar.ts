@@ -85,7 +85,8 @@ async function writeEntry(fs: OverlayFs, pack: tar.Pack, e: ChangesetEntry): Pro
 }
 
 function add(pack: tar.Pack, header: Partial<tar.Header> & { name: string }): Promise<void> {
-  return new Promise((resolve, reject) => pack.entry(header, (err) => (err ? reject(err) : resolve())));
+  // An empty buffer: without one, tar-stream waits for a body even for a 0-byte file.
+  return new Promise((resolve, reject) => pack.entry(header, new Uint8Array(0), (err) => (err ? reject(err) : resolve())));
 }
 
 function formatNs(ns: bigint): string {

@@ -1,9 +1,42 @@
 import { playwright } from '@vitest/browser-playwright';
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 
 // Workspace packages export `strata-source` → src/*.ts, so tests need no build step.
 const conditions = ['strata-source', 'node', 'import', 'module', 'default'];
 const browserConditions = ['strata-source', 'browser', 'import', 'module', 'default'];
+
+/**
+ * A project in real Chromium (Debian's, never a downloaded browser). `isolated` adds the
+ * COOP/COEP headers, which must sit in the project's own server config or
+ * crossOriginIsolated stays false.
+ */
+function chromium(name: string, include: string[], isolated: boolean): TestProjectInlineConfiguration {
+  return {
+    resolve: { conditions: browserConditions },
+    // Static files served as they are (Vite would transform an extension-less blob as a
+    // module): the example images, as an offline page ships them.
+    publicDir: 'examples',
+    ...(isolated ? { server: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } } } : {}),
+    test: {
+      name,
+      include,
+      // Packs the wasi-testsuite (modules and fixtures) for the page to import.
+      globalSetup: ['test/browser/src/suite-bundle.ts'],
+      testTimeout: 60_000,
+      browser: {
+        enabled: true,
+        headless: true,
+        provider: playwright({
+          launchOptions: {
+            executablePath: '/usr/bin/chromium',
+            args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+          },
+        }),
+        instances: [{ browser: 'chromium' }],
+      },
+    },
+  };
+}
 
 export default defineConfig({
   test: {
@@ -27,57 +60,10 @@ export default defineConfig({
           pool: 'forks',
         },
       },
-      {
-        // Real Chromium (Debian's, never a downloaded browser): the browser-safe packages
-        // (store, overlay, wasi) in a page and in a Web Worker, IndexedDB for real.
-        resolve: { conditions: browserConditions },
-        // Static files served as they are (Vite would transform an extension-less blob as a
-        // module): the example images, as an offline page ships them.
-        publicDir: 'examples',
-        test: {
-          name: 'chromium',
-          include: ['test/browser/test/**/*.test.ts'],
-          // Packs the wasi-testsuite (modules and fixtures) for the page to import.
-          globalSetup: ['test/browser/src/suite-bundle.ts'],
-          testTimeout: 60_000,
-          browser: {
-            enabled: true,
-            headless: true,
-            provider: playwright({
-              launchOptions: {
-                executablePath: '/usr/bin/chromium',
-                args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-              },
-            }),
-            instances: [{ browser: 'chromium' }],
-          },
-        },
-      },
-      {
-        // The same browser, cross-origin isolated: the headers must sit in this project's
-        // own server config, or crossOriginIsolated stays false.
-        server: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
-        publicDir: 'examples',
-        resolve: { conditions: browserConditions },
-        test: {
-          name: 'chromium-isolated',
-          include: ['test/browser/isolated/**/*.test.ts'],
-          // Packs the wasi-testsuite (modules and fixtures) for the page to import.
-          globalSetup: ['test/browser/src/suite-bundle.ts'],
-          testTimeout: 60_000,
-          browser: {
-            enabled: true,
-            headless: true,
-            provider: playwright({
-              launchOptions: {
-                executablePath: '/usr/bin/chromium',
-                args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-              },
-            }),
-            instances: [{ browser: 'chromium' }],
-          },
-        },
-      },
+      // The browser-safe packages in a page and in Web Workers, IndexedDB for real.
+      chromium('chromium', ['test/browser/test/**/*.test.ts'], false),
+      // The same, cross-origin isolated: SharedArrayBuffer and the SAB sync bridge.
+      chromium('chromium-isolated', ['test/browser/isolated/**/*.test.ts'], true),
     ],
   },
 });

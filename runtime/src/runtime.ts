@@ -170,7 +170,7 @@ export class Runtime {
       onOutput: o.onOutput ?? ((s, b) => (s === 'stdout' ? out : err).push(b)),
     });
     const r = await started.done;
-    return { id: config.id, exitCode: r.exitCode, stdout: concat(out), stderr: concat(err), ...(r.error ? { error: r.error } : {}) };
+    return { id: config.id, exitCode: r.exitCode, stdout: new Uint8Array(Buffer.concat(out)), stderr: new Uint8Array(Buffer.concat(err)), ...(r.error ? { error: r.error } : {}) };
   }
 
   /** Wait for a container to exit (started here or by another process). */
@@ -291,14 +291,4 @@ export class Runtime {
 
 async function* once(data: Uint8Array | string): AsyncGenerator<Uint8Array> {
   yield typeof data === 'string' ? new TextEncoder().encode(data) : data;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
 }

@@ -75,7 +75,7 @@ export function changeset(fs: OverlayFs): ChangesetEntry[] {
     if (!paths || node.isDir) continue;
     for (const p of paths) {
       if (p === first || [...written.values()].includes(p)) continue;
-      if (resolvesTo(fs, p, node) && !out.some((x) => x.path === p)) {
+      if (fs.resolvesTo(p, node) && !out.some((x) => x.path === p)) {
         out.push({ kind: 'hardlink', path: p, node, target: first });
       }
     }
@@ -85,13 +85,4 @@ export function changeset(fs: OverlayFs): ChangesetEntry[] {
 
 function join(dir: string, name: string): string {
   return dir === '' ? name : `${dir}/${name}`;
-}
-
-function resolvesTo(fs: OverlayFs, path: string, node: Inode): boolean {
-  let cur: Inode | undefined = fs.rootNode;
-  for (const part of path.split('/')) {
-    if (!cur?.isDir) return false;
-    cur = fs.child(cur, part);
-  }
-  return cur === node;
 }

@@ -37,7 +37,7 @@ function addLinkAliases(fs: OverlayFs, out: Change[]): void {
     if (sameMeta(node, origin) && !dataChanged(node, origin)) continue;
     for (const p of origin.paths!) {
       const path = `/${p}`;
-      if (listed.has(path) || !resolvesTo(fs, p, node)) continue;
+      if (listed.has(path) || !fs.resolvesTo(p, node)) continue;
       out.push({ kind: 'C', path });
       listed.add(path);
       for (let parent = path.slice(0, path.lastIndexOf('/')); parent; parent = parent.slice(0, parent.lastIndexOf('/'))) {
@@ -47,15 +47,6 @@ function addLinkAliases(fs: OverlayFs, out: Change[]): void {
       }
     }
   }
-}
-
-function resolvesTo(fs: OverlayFs, path: string, node: Inode): boolean {
-  let cur: Inode | undefined = fs.rootNode;
-  for (const part of path.split('/')) {
-    if (!cur?.isDir) return false;
-    cur = fs.child(cur, part);
-  }
-  return cur === node;
 }
 
 function walkUpper(fs: OverlayFs, dir: Inode, image: LowerNode | undefined, path: string, out: Change[]): boolean {

@@ -447,6 +447,16 @@ export class OverlayFs implements SyncFs {
     return n.origin.content.digest;
   }
 
+  /** True when the layer-relative `path` (no leading slash) names `node` in the merged view. */
+  resolvesTo(path: string, node: Inode): boolean {
+    let cur: Inode | undefined = this.rootNode;
+    for (const part of path.split('/')) {
+      if (!cur?.isDir) return false;
+      cur = this.child(cur, part);
+    }
+    return cur === node;
+  }
+
   /** Copied-up nodes that were hard links in a lower layer (for diff and commit). */
   *copiedUpLinks(): Generator<Inode> {
     for (const n of this.nodes.values()) if (n.upper && n.origin?.paths && !n.isDir) yield n;

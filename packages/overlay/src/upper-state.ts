@@ -1,3 +1,4 @@
+import { base64, unbase64 } from '@strata/store';
 import { FsError } from '@strata/syncfs';
 import { ChunkedFile, CHUNK_SIZE } from './chunked-file.js';
 import { Inode, WHITEOUT } from './inode.js';
@@ -163,17 +164,4 @@ export function restoreUpper(fs: OverlayFs, bytes: Uint8Array): void {
     }
   }
   fs.inodeCounter = header.nextIno;
-}
-
-function base64(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += String.fromCharCode(x);
-  return btoa(s);
-}
-
-function unbase64(s: string): Uint8Array {
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
 }

@@ -8,6 +8,6 @@ export { ChangesetBuilder } from './import/changeset-rules.js';
 export { readTar, type TarEntry, type TarHeader } from './import/tar-reader.js';
 export { detectCompression, type Compression } from './import/decompress.js';
 export { MemoryLayerStore, collectGarbage, type LayerStore } from './layer-store.js';
-export { encodeLayer, decodeLayer } from './layer-codec.js';
+export { encodeLayer, decodeLayer, base64, unbase64 } from './layer-codec.js';
 export { IdbContentStore, IDB_CHUNK } from './idb/idb-content-store.js';
 export { IdbLayerStore } from './idb/idb-layer-store.js';

@@ -53,13 +53,14 @@ export function decodeLayer(text: string): LayerIndex {
   return { diffId: enc.diffId, entries };
 }
 
-function base64(b: Uint8Array): string {
+/** Bytes as base64 text (for JSON records); browser-safe. */
+export function base64(b: Uint8Array): string {
   let s = '';
   for (const x of b) s += String.fromCharCode(x);
   return btoa(s);
 }
 
-function unbase64(s: string): Uint8Array {
+export function unbase64(s: string): Uint8Array {
   const bin = atob(s);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);

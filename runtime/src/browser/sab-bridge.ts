@@ -49,7 +49,15 @@ export class BridgedContent implements ContentSource {
     Atomics.store(this.state, 0, 1);
     this.requests++;
     this.port.postMessage({ digest, index });
-    while (Atomics.load(this.state, 0) === 1) Atomics.wait(this.state, 0, 1, 10_000);
+    // A reader that never answers (its page went away) must not hang the program forever.
+    const deadline = Date.now() + 30_000;
+    while (Atomics.load(this.state, 0) === 1) {
+      if (Date.now() > deadline) {
+        Atomics.store(this.state, 0, 0);
+        throw new Error(`the IndexedDB reader did not answer for ${key}`);
+      }
+      Atomics.wait(this.state, 0, 1, 1_000);
+    }
     if (Atomics.load(this.state, 0) === 3) {
       Atomics.store(this.state, 0, 0);
       throw new Error(`the IndexedDB reader could not read ${key}`);

@@ -89,12 +89,15 @@ async function setUp(name: string, make: () => Peer | Promise<Peer>): Promise<Pe
 }
 
 async function main(): Promise<void> {
-  const module = new WebAssembly.Module(readFileSync(join(benchDir, 'fsbench.wasm')));
+  // Each peer compiles the module itself: V8 tiers a module up (Liftoff → TurboFan) as it
+  // runs, and a module shared between peers would hand the first peer's warm-up to the rest.
+  const bytes = readFileSync(join(benchDir, 'fsbench.wasm'));
+  const module = () => new WebAssembly.Module(bytes);
   const peers: Peer[] = [
-    await setUp('Strata (overlay)', () => strataPeer(module)),
-    await setUp('node:wasi (tmpfs)', () => nodeWasiPeer(module)),
-    await setUp('browser_wasi_shim', () => shimPeer(module)),
-    await setUp('@wasmer/wasi', () => wasmerPeer(module)),
+    await setUp('Strata (overlay)', () => strataPeer(module())),
+    await setUp('node:wasi (tmpfs)', () => nodeWasiPeer(module())),
+    await setUp('browser_wasi_shim', () => shimPeer(module())),
+    await setUp('@wasmer/wasi', () => wasmerPeer(module())),
     await setUp('native (tmpfs)', () => nativePeer(buildNative())),
   ];
   console.log(`fsbench: ${RUNS} runs per cell, medians; node ${process.version}; ${peers.length} peers\n`);

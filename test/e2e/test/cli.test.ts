@@ -128,3 +128,27 @@ describe('hostile programs', () => {
     expect(s.run(['rm', 'bg']).status).toBe(0);
   });
 });
+
+describe('crash safety', () => {
+  it('a runtime process killed mid-run leaves the records whole: the container reads as exited (137) and can be removed', async () => {
+    expect(s.run(['run', '--name', 'crashy', 'tool:1', 'write', '/data/before', 'kept']).status).toBe(0);
+    const c = s.run(['create', '--name', 'victim', 'tool:1', 'loop']).stdout.trim();
+    // Start it detached, then SIGKILL the process that runs it: no handler runs, nothing is
+    // saved; the records on disk must still be whole.
+    expect(s.run(['start', 'victim']).status).toBe(0);
+    let pid: number | undefined;
+    for (let i = 0; i < 100 && pid === undefined; i++) {
+      const state = JSON.parse(readFileSync(join(s.root, 'containers', c, 'state.json'), 'utf8')) as { status: string; pid?: number };
+      if (state.status === 'running') pid = state.pid;
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(pid).toBeDefined();
+    process.kill(pid!, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+    const ps = s.run(['ps', '-a', '--format', 'json']).stdout.trim().split('\n').map((l) => JSON.parse(l) as { Names: string; State: string; ExitCode: number });
+    expect(ps.find((x) => x.Names === 'victim')).toMatchObject({ State: 'exited', ExitCode: 137 });
+    // The other container's saved state is untouched, and the killed one can be removed.
+    expect(s.run(['diff', 'crashy']).stdout).toBe('C /data\nA /data/before\n');
+    expect(s.run(['rm', 'victim']).status).toBe(0);
+  });
+});

@@ -59,7 +59,7 @@ export class ImageStore {
     readonly content: ContentStore,
     readonly layers: LayerStore,
     private readonly meta: ImageMetaStore,
-    private readonly hasher?: HasherFactory,
+    readonly hasher?: HasherFactory,
   ) {}
 
   async list(): Promise<{ record: ImageRecord; names: string[] }[]> {

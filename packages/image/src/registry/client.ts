@@ -118,6 +118,14 @@ export class RegistryClient {
     return { bytes, mediaType, digest };
   }
 
+  /** The response for a blob (for callers that stream it somewhere as it arrives). */
+  async blobResponse(ref: Reference, digest: Digest): Promise<Response> {
+    const res = await this.request(ref, `${this.base(ref)}/blobs/${digest}`);
+    if (res.status === 404) throw new RegistryError(`blob ${digest}: not found`, 404);
+    if (!res.ok || !res.body) throw new RegistryError(`blob ${digest}: request failed (${res.status})`, res.status);
+    return res;
+  }
+
   /**
    * Download a blob into the content store (verified there). A connection that drops
    * mid-blob is resumed with a Range request from the bytes already written.

@@ -1,4 +1,4 @@
-import type { Digest } from '@strata/store';
+import { importLayer, type Digest, type HasherFactory } from '@strata/store';
 import type { ImageRecord, ImageStore } from '../image-store.js';
 import { INDEX_TYPES, isWasmPlatform, type Index, type Manifest } from '../media-types.js';
 import { formatReference, parseReference } from '../reference.js';
@@ -16,7 +16,7 @@ export type PullEvent =
  * config and the layers (3 at a time), then import the image — layers are unpacked into the
  * layer store and verified against the config's diffIDs before the tag appears.
  */
-export async function pull(store: ImageStore, refText: string, options: RegistryOptions & { onEvent?: (e: PullEvent) => void } = {}): Promise<ImageRecord> {
+export async function pull(store: ImageStore, refText: string, options: RegistryOptions & { onEvent?: (e: PullEvent) => void; hasher?: HasherFactory } = {}): Promise<ImageRecord> {
   const ref = parseReference(refText);
   const client = new RegistryClient(options);
   let m = await client.manifest(ref, ref.digest ?? ref.tag ?? 'latest');
@@ -32,15 +32,28 @@ export async function pull(store: ImageStore, refText: string, options: Registry
   const layers = manifest.layers.map((l) => ({ digest: l.digest as Digest, size: l.size }));
   options.onEvent?.({ kind: 'resolved', digest: m.digest, layers });
   await client.blob(ref, manifest.config.digest as Digest, store.content);
-  const queue = [...layers];
+  const config = parse<{ rootfs?: { diff_ids?: string[] } }>(await store.content.get(manifest.config.digest as Digest));
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  const queue = layers.map((l, i) => ({ ...l, diffId: diffIds[i] as Digest | undefined }));
   const worker = async () => {
     for (let l = queue.shift(); l; l = queue.shift()) {
       const layer = l;
       let got = 0;
-      await client.blob(ref, layer.digest, store.content, (n) => {
+      const onBytes = (n: number) => {
         got += n;
         options.onEvent?.({ kind: 'progress', digest: layer.digest, bytes: got, total: layer.size });
-      });
+      };
+      // Unpack while downloading: the blob goes to the content store and, through a tee,
+      // into the layer importer at once, so nothing is read twice. Any failure on that path
+      // falls back to a plain (resumable) download; the import then happens afterwards.
+      if (layer.diffId && !(await store.content.has(layer.digest)) && !(await store.layers.has(layer.diffId))) {
+        if (await streamLayer(client, ref, store, layer.digest, layer.diffId, options.hasher ?? store.hasher, onBytes)) {
+          options.onEvent?.({ kind: 'done', digest: layer.digest });
+          continue;
+        }
+        got = 0;
+      }
+      await client.blob(ref, layer.digest, store.content, onBytes);
       options.onEvent?.({ kind: 'done', digest: layer.digest });
     }
   };
@@ -49,6 +62,34 @@ export async function pull(store: ImageStore, refText: string, options: Registry
   options.onEvent?.({ kind: 'extracting' });
   const { digest: _pinned, ...named } = ref;
   return store.addFromManifest(m.digest, ref.tag ? [formatReference(named)] : []);
+}
+
+async function streamLayer(
+  client: RegistryClient, ref: ReturnType<typeof parseReference>, store: ImageStore, digest: Digest, diffId: Digest,
+  hasher: HasherFactory | undefined, onBytes: (n: number) => void,
+): Promise<boolean> {
+  const w = await store.content.writer();
+  try {
+    const res = await client.blobResponse(ref, digest);
+    const [toStore, toImport] = res.body!.tee();
+    const write = (async () => {
+      const reader = toStore.getReader();
+      for (;;) {
+        const r = await reader.read();
+        if (r.done) break;
+        await w.write(r.value);
+        onBytes(r.value.length);
+      }
+      await w.commit(digest);
+    })();
+    const imported = importLayer(store.content, toImport, { expectedDiffId: diffId, ...(hasher ? { hasher } : {}) });
+    const [, layer] = await Promise.all([write, imported]);
+    await store.layers.put(layer);
+    return true;
+  } catch {
+    await w.abort().catch(() => {});
+    return false;
+  }
 }
 
 function parse<T>(bytes: Uint8Array): T {

@@ -160,7 +160,7 @@ export class ChunkedFile {
     const fromBase = chunk ? 0 : Math.max(0, Math.min(CHUNK_SIZE, this.baseLimit - start));
     let capacity = Math.max(needed, fromBase, chunk ? chunk.length * 2 : 256);
     capacity = Math.min(CHUNK_SIZE, 2 ** Math.ceil(Math.log2(capacity)));
-    const grown = new Uint8Array(capacity);
+    const grown = allocChunk(capacity);
     if (chunk) grown.set(chunk);
     else if (fromBase > 0) this.readBase(grown.subarray(0, fromBase), start);
     this.chunks[index] = grown;
@@ -179,4 +179,24 @@ export class ChunkedFile {
     }
     out.fill(0, done);
   }
+}
+
+/**
+ * Full chunks are carved out of 1 MiB slabs: a 64 MiB file is 64 buffers for the engine to
+ * track instead of 1,024, which keeps the garbage collector out of long write runs. A slab
+ * lives while any of its chunks does; smaller (growing) chunks are allocated on their own.
+ */
+const SLAB = 16 * CHUNK_SIZE;
+let slab: Uint8Array | undefined;
+let slabUsed = SLAB;
+
+function allocChunk(capacity: number): Uint8Array {
+  if (capacity !== CHUNK_SIZE) return new Uint8Array(capacity);
+  if (slabUsed === SLAB) {
+    slab = new Uint8Array(SLAB);
+    slabUsed = 0;
+  }
+  const chunk = slab!.subarray(slabUsed, slabUsed + CHUNK_SIZE);
+  slabUsed += CHUNK_SIZE;
+  return chunk;
 }

@@ -1,11 +1,11 @@
-/* A plugin: counts the words of /work/input.txt and writes the count to /work/result.txt. */
+/* A plugin: counts the words of /io/input.txt and writes the count to /io/result.txt. */
 #include <ctype.h>
 #include <stdio.h>
 
 int main(void) {
-  FILE *in = fopen("/work/input.txt", "r");
+  FILE *in = fopen("/io/input.txt", "r");
   if (!in) {
-    perror("wordcount: /work/input.txt");
+    perror("wordcount: /io/input.txt");
     return 1;
   }
   long words = 0;
@@ -18,9 +18,9 @@ int main(void) {
     }
   }
   fclose(in);
-  FILE *out = fopen("/work/result.txt", "w");
+  FILE *out = fopen("/io/result.txt", "w");
   if (!out) {
-    perror("wordcount: /work/result.txt");
+    perror("wordcount: /io/result.txt");
     return 1;
   }
   fprintf(out, "%ld\n", words);

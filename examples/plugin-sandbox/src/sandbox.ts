@@ -39,7 +39,7 @@ export class PluginSandbox {
         entrypoint: `/plugins/${plugin}.wasm`,
         mounts: [
           { host: pluginsDir, guest: '/plugins', readOnly: true },
-          { host: work, guest: '/work', readOnly: false },
+          { host: work, guest: '/io', readOnly: false },
         ],
         memory: 32 * 2 ** 20,
         timeoutSeconds: options.timeoutSeconds ?? 5,

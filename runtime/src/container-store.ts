@@ -11,7 +11,7 @@ export interface ContainerConfig {
   name: string;
   created: string;
   /** The image as the user named it, and what it resolved to. */
-  image: { ref: string; id: string; diffIds: string[] };
+  image: { ref: string; id: string; diffIds: string[]; wasmModule?: string };
   /** argv: the entrypoint (a path in the container) and its arguments. */
   argv: string[];
   env: string[];

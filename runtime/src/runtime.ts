@@ -101,14 +101,16 @@ export class Runtime {
       throw e;
     }
     const cfg = image.config.config ?? {};
-    const entrypoint = o.entrypoint !== undefined ? [o.entrypoint] : (cfg.Entrypoint ?? []);
+    // A wasm artifact (one module, no rootfs) runs its module; argv[0] names it.
+    const artifactEntry = image.wasmModule ? ['/module.wasm'] : [];
+    const entrypoint = o.entrypoint !== undefined ? [o.entrypoint] : (cfg.Entrypoint ?? artifactEntry);
     const cmd = o.args && o.args.length > 0 ? o.args : o.entrypoint !== undefined ? [] : (cfg.Cmd ?? []);
     const argv = [...entrypoint, ...cmd];
     if (argv.length === 0) throw new RuntimeError('no command specified: the image has no Entrypoint or Cmd');
     const extra = Array.isArray(o.env) ? o.env : Object.entries(o.env ?? {}).map(([k, v]) => `${k}=${v}`);
     return this.containers.create({
       ...(o.name !== undefined ? { name: o.name } : {}),
-      image: { ref: imageRef, id: image.id, diffIds: image.diffIds },
+      image: { ref: imageRef, id: image.id, diffIds: image.diffIds, ...(image.wasmModule ? { wasmModule: image.wasmModule } : {}) },
       argv,
       env: mergeEnv(cfg.Env ?? [], extra),
       workdir: o.workdir ?? (cfg.WorkingDir || '/'),
@@ -133,6 +135,7 @@ export class Runtime {
     const run = runInWorker({
       request: {
         root: this.root, diffIds: config.image.diffIds, ...(upper ? { upper } : {}), argv: config.argv, env: config.env,
+        ...(config.image.wasmModule ? { moduleBlob: config.image.wasmModule } : {}),
         workdir: config.workdir, mounts: config.mounts,
         ...(config.memoryBytes !== undefined ? { memoryBytes: config.memoryBytes } : {}),
       },

@@ -1,11 +1,11 @@
-import type { ContentSource, Digest, LayerIndex } from '@strata/store';
+import type { Digest, LayerIndex } from '@strata/store';
 import { DiskContentStore, DiskLayerStore } from '@strata/store/node';
 
 /**
  * The stores of a Strata root, as a worker opens them for itself (stores are not shared
  * across threads; the files are, and reads need no coordination).
  */
-export async function openStores(root: string): Promise<{ content: ContentSource; layer: (diffId: string) => Promise<LayerIndex> }> {
+export async function openStores(root: string): Promise<Stores> {
   let s = opened.get(root);
   if (!s) {
     // Kept for the worker's next container (workers are pooled): the layer store caches
@@ -18,4 +18,9 @@ export async function openStores(root: string): Promise<{ content: ContentSource
   return s;
 }
 
-const opened = new Map<string, { content: ContentSource; layer: (diffId: string) => Promise<LayerIndex> }>();
+interface Stores {
+  content: DiskContentStore;
+  layer: (diffId: string) => Promise<LayerIndex>;
+}
+
+const opened = new Map<string, Stores>();

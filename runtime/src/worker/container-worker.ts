@@ -3,6 +3,7 @@ import { parentPort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { OverlayFs } from '@strata/overlay';
+import type { Digest } from '@strata/store';
 import { MountFs, type SyncFs } from '@strata/syncfs';
 import { WASI } from '@strata/wasi';
 import { HostDirFs } from '@strata/wasi/node';
@@ -48,17 +49,26 @@ async function runContainer(req: RunRequest, modules: Comlink.Remote<ModuleCache
 
     const entry = req.argv[0];
     if (!entry) return fail(EXIT.RUNTIME_ERROR, 'no entrypoint: the image has no Entrypoint or Cmd, and none was given');
-    const path = findEntrypoint(root, entry, req.env, req.workdir);
-    if (path === undefined) return fail(EXIT.NOT_FOUND, `${entry}: no such file in the container`);
-    const node = resolveGuestPath(root, path)!;
-    if (root.stat(node).type !== 'file') return fail(EXIT.NOT_RUNNABLE, `${entry}: not a regular file`);
-    // A module straight from an image layer is named by its content digest, known without
-    // reading it: a cached compile then skips reading and hashing the file as well.
-    const inOverlay = root instanceof MountFs ? root.inner(node) : { index: 0, id: node };
-    const layerDigest = inOverlay.index === 0 ? overlay.contentDigest(inOverlay.id) : undefined;
     let bytes: Uint8Array | undefined;
-    const read = (): Uint8Array => (bytes ??= readWholeFile(root, node));
-    const digest = layerDigest ?? `sha256:${createHash('sha256').update(read()).digest('hex')}`;
+    let read: () => Uint8Array;
+    let digest: string;
+    if (req.moduleBlob) {
+      // A wasm artifact: the module is a blob of the content store, the rootfs is empty.
+      bytes = await content.get(req.moduleBlob as Digest);
+      read = () => bytes!;
+      digest = req.moduleBlob;
+    } else {
+      const path = findEntrypoint(root, entry, req.env, req.workdir);
+      if (path === undefined) return fail(EXIT.NOT_FOUND, `${entry}: no such file in the container`);
+      const node = resolveGuestPath(root, path)!;
+      if (root.stat(node).type !== 'file') return fail(EXIT.NOT_RUNNABLE, `${entry}: not a regular file`);
+      // A module straight from an image layer is named by its content digest, known without
+      // reading it: a cached compile then skips reading and hashing the file as well.
+      const inOverlay = root instanceof MountFs ? root.inner(node) : { index: 0, id: node };
+      const layerDigest = inOverlay.index === 0 ? overlay.contentDigest(inOverlay.id) : undefined;
+      read = () => (bytes ??= readWholeFile(root, node));
+      digest = layerDigest ?? `sha256:${createHash('sha256').update(read()).digest('hex')}`;
+    }
     const key = `${digest}:${req.memoryBytes ?? 'nolimit'}`;
     let module = await modules.get(key);
     if (!module) {

@@ -25,6 +25,8 @@ export interface RunRequest {
   upper?: Uint8Array;
   argv: string[];
   env: string[];
+  /** A wasm artifact's module (a content-store digest), run instead of a file of the rootfs. */
+  moduleBlob?: string;
   workdir: string;
   mounts: BindMount[];
   memoryBytes?: number;

@@ -1,0 +1,36 @@
+/**
+ * A CNCF wasm artifact (config `application/vnd.wasm.config.v0+json`, one `application/wasm`
+ * layer): no root filesystem, the module is the whole image, and it runs.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Runtime } from '../src/index.js';
+
+const root = mkdtempSync(join(tmpdir(), 'strata-artifact-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('wasm artifact images', () => {
+  it('runs the module with an empty rootfs', async () => {
+    const rt = await Runtime.open({ root });
+    const module = new Uint8Array(readFileSync(new URL('../../test/e2e/guests/tool.wasm', import.meta.url)));
+    const moduleDigest = await rt.content.put(module);
+    const config = new TextEncoder().encode(JSON.stringify({ created: '2026-01-01T00:00:00Z', architecture: 'wasm', os: 'wasip1' }));
+    const configDigest = await rt.content.put(config);
+    const manifest = await rt.content.put(new TextEncoder().encode(JSON.stringify({
+      schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: 'application/vnd.wasm.config.v0+json',
+      config: { mediaType: 'application/vnd.wasm.config.v0+json', digest: configDigest, size: config.length },
+      layers: [{ mediaType: 'application/wasm', digest: moduleDigest, size: module.length }],
+    })));
+    const img = await rt.images.addFromManifest(manifest, ['tool-artifact:1']);
+    expect(img.wasmModule).toBe(moduleDigest);
+    expect(img.diffIds).toEqual([]);
+    const r = await rt.run('tool-artifact:1', { args: ['env'], env: ['X=1'] });
+    expect(r.error).toBeUndefined();
+    expect(r.exitCode).toBe(0);
+    expect(new TextDecoder().decode(r.stdout)).toBe('arg /module.wasm\narg env\nenv X=1\n');
+    const ls = await rt.run('tool-artifact:1', { args: ['read', '/etc/motd'] });
+    expect(new TextDecoder().decode(ls.stdout)).toMatch(/^error /);
+  });
+});

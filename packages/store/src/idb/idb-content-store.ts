@@ -29,6 +29,7 @@ interface Meta {
 export class IdbContentStore implements ContentStore {
   private readonly store: UseStore;
   private readonly loaded = new Map<Digest, Uint8Array[]>();
+  private readonly metas = new Map<Digest, Meta>();
 
   constructor(dbName = 'strata', private readonly hasher: HasherFactory = webSha256) {
     this.store = createStore(dbName, 'content');
@@ -159,6 +160,7 @@ export class IdbContentStore implements ContentStore {
     await del(`meta:${digest}`, this.store);
     await delMany(Array.from({ length: Math.ceil(m.size / IDB_CHUNK) }, (_, i) => `chunk:${m.id}:${i}`), this.store);
     this.loaded.delete(digest);
+    this.metas.delete(digest);
   }
 
   async *list(): AsyncIterable<Digest> {
@@ -174,23 +176,40 @@ export class IdbContentStore implements ContentStore {
     if (!this.loaded.has(digest)) this.loaded.set(digest, await this.chunks(await this.meta(digest)));
   }
 
+  /**
+   * One IDB_CHUNK-sized chunk of a blob, straight from IndexedDB (what the SharedArrayBuffer
+   * and JSPI bridges fetch on a miss). The blob's meta record is cached: blobs never change.
+   */
+  async readChunk(digest: Digest, index: number): Promise<Uint8Array> {
+    let m = this.metas.get(digest);
+    if (!m) this.metas.set(digest, (m = await this.meta(digest)));
+    const c = await get<Uint8Array>(`chunk:${m.id}:${index}`, this.store);
+    if (!c || c.length > IDB_CHUNK) throw new NotFoundError(`blob ${digest}: chunk ${index} is missing`);
+    return c;
+  }
+
   async prepareRead(digest: Digest): Promise<void> {
     await this.preload(digest);
   }
 
   reader(ref: { digest: Digest; size: number }): BlobReader {
-    const chunks = this.loaded.get(ref.digest);
-    if (!chunks) throw new NotFoundError(`blob ${ref.digest} is not preloaded for synchronous reads (IdbContentStore.preload)`);
-    const size = chunks.reduce((n, c) => n + c.length, 0);
+    // Checked at read time, not here: restoring an upper makes readers for files that a
+    // diff, say, never reads.
+    const loaded = this.loaded;
+    const size = ref.size;
     return {
       size,
       readAt(buf, offset) {
+        const chunks = loaded.get(ref.digest);
+        if (!chunks) throw new NotFoundError(`blob ${ref.digest} is not preloaded for synchronous reads (IdbContentStore.preload)`);
         let done = 0;
         while (done < buf.length && offset + done < size) {
           const pos = offset + done;
-          const c = chunks[Math.floor(pos / IDB_CHUNK)]!;
+          const c = chunks[Math.floor(pos / IDB_CHUNK)];
+          if (!c) break;
           const inChunk = pos % IDB_CHUNK;
           const n = Math.min(buf.length - done, c.length - inChunk);
+          if (n <= 0) break;
           buf.set(c.subarray(inChunk, inChunk + n), done);
           done += n;
         }

@@ -35,6 +35,13 @@ export interface WasiOptions {
   };
   /** Called on every syscall with its name (the conformance harness counts them). */
   onSyscall?: (name: string) => void;
+  /**
+   * For JSPI (`WebAssembly.Suspending`): given an exception a syscall threw, the promise to
+   * wait for before running that syscall again, or undefined when the exception is not a
+   * request to wait. With it, every import is a suspending import and the module must be
+   * run with `startAsync`. The browser's JSPI bridge uses it to read IndexedDB on a miss.
+   */
+  suspend?: (e: unknown) => Promise<void> | undefined;
 }
 
 const defaultClock: Clock = {
@@ -123,10 +130,32 @@ export class WASI {
       };
     }
     this.wasiImport = imports;
+    this.suspend = options.suspend;
   }
 
+  private readonly suspend: WasiOptions['suspend'];
+
   getImportObject(): WebAssembly.Imports {
-    return { wasi_snapshot_preview1: this.wasiImport as unknown as WebAssembly.ModuleImports };
+    const suspend = this.suspend;
+    if (!suspend) return { wasi_snapshot_preview1: this.wasiImport as unknown as WebAssembly.ModuleImports };
+    const { Suspending } = WebAssembly as unknown as { Suspending?: new (fn: (...a: unknown[]) => unknown) => unknown };
+    if (!Suspending) throw new TypeError('WASI: the suspend option needs JSPI (WebAssembly.Suspending)');
+    const imports: Record<string, unknown> = {};
+    for (const [name, fn] of Object.entries(this.wasiImport) as [string, (...a: unknown[]) => unknown][]) {
+      // Returns synchronously unless the syscall asked to wait; then the stack suspends and
+      // the syscall runs again once the wait is over.
+      const call = (...args: unknown[]): unknown => {
+        try {
+          return fn(...args);
+        } catch (e) {
+          const wait = suspend(e);
+          if (!wait) throw e;
+          return wait.then(() => call(...args));
+        }
+      };
+      imports[name] = new Suspending(call);
+    }
+    return { wasi_snapshot_preview1: imports as WebAssembly.ModuleImports };
   }
 
   /** Run a command module's `_start`; returns its exit code (0 if it returns normally). */
@@ -138,6 +167,26 @@ export class WASI {
     this.bind(instance);
     try {
       _start();
+      return 0;
+    } catch (e) {
+      if (e instanceof ProcExit) return e.code;
+      throw e;
+    } finally {
+      this.closeAll();
+    }
+  }
+
+  /** `start` for a module instantiated with the `suspend` option: `_start` runs under JSPI. */
+  async startAsync(instance: WebAssembly.Instance): Promise<number> {
+    if (this.started) throw new Error('WASI.start: this WASI instance was already started');
+    this.started = true;
+    const { _start } = instance.exports as { _start?: () => void };
+    if (typeof _start !== 'function') throw new TypeError('WASI.start: the module exports no _start function');
+    const { promising } = WebAssembly as unknown as { promising?: (fn: () => void) => () => Promise<void> };
+    if (!promising) throw new TypeError('WASI.startAsync needs JSPI (WebAssembly.promising)');
+    this.bind(instance);
+    try {
+      await promising(_start)();
       return 0;
     } catch (e) {
       if (e instanceof ProcExit) return e.code;

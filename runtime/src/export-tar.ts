@@ -1,15 +1,20 @@
-import { createWriteStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-import * as tar from 'tar-stream';
+import type * as tar from 'tar-stream';
 import type { NodeId, SyncFs } from '@strata/syncfs';
 
 /**
  * `strata export`: the container's merged view as a tar (docker export), streamed file by
- * file. Hard links stay hard links (same inode → a link entry to the first path).
+ * file while the consumer reads (a file in Node, a Blob download in a page). Hard links stay
+ * hard links (same inode → a link entry to the first path). No Node imports: tar-stream is
+ * loaded on use, as the overlay's commitTar does.
  */
-export async function exportTar(fs: SyncFs, file: string): Promise<void> {
-  const pack = tar.pack();
-  const done = pipeline(pack as unknown as NodeJS.ReadableStream, createWriteStream(file));
+export async function* exportTar(fs: SyncFs): AsyncGenerator<Uint8Array> {
+  const { pack: makePack } = await import('tar-stream');
+  const pack = makePack();
+  void writeTree(fs, pack);
+  yield* pack as unknown as AsyncIterable<Uint8Array>;
+}
+
+async function writeTree(fs: SyncFs, pack: tar.Pack): Promise<void> {
   const seen = new Map<number, string>();
   const add = (header: Parameters<tar.Pack['entry']>[0], data?: Uint8Array) =>
     new Promise<void>((res, rej) => {
@@ -65,7 +70,5 @@ export async function exportTar(fs: SyncFs, file: string): Promise<void> {
     pack.finalize();
   } catch (e) {
     pack.destroy(e as Error);
-    throw e;
   }
-  await done;
 }

@@ -1,5 +1,8 @@
+import { createWriteStream } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { commitTar, OverlayFs, type Change } from '@strata/overlay';
 import { ImageError, ImageStore, MEDIA, type ImageRecord } from '@strata/image';
 import { DiskImageMeta } from '@strata/image/node';
@@ -7,6 +10,7 @@ import { importLayer, type Digest } from '@strata/store';
 import { DiskContentStore, DiskLayerStore, nodeSha256 } from '@strata/store/node';
 import { ContainerStore, type ContainerConfig, type ContainerState } from './container-store.js';
 import { EXIT, RuntimeError } from './exit-codes.js';
+import { commitImage } from './commit-image.js';
 import { exportTar } from './export-tar.js';
 import { ModuleCache } from './module-cache.js';
 import { mergeEnv, type BindMount } from './options.js';
@@ -230,38 +234,12 @@ export class Runtime {
   async commit(ref: string, newRef: string): Promise<ImageRecord> {
     const config = this.containers.resolve(ref);
     const base = await this.images.resolve(config.image.id);
-    const fs = await this.overlay(ref);
-    const w = await this.content.writer();
-    try {
-      for await (const chunk of commitTar(fs)) await w.write(chunk);
-    } catch (e) {
-      await w.abort();
-      throw e;
-    }
-    const diffId = await w.commit();
-    const size = await this.content.size(diffId);
-    const layer = await importLayer(this.content, this.content.stream(diffId), { expectedDiffId: diffId, hasher: nodeSha256 });
-    await this.layers.put(layer);
-    const now = new Date().toISOString();
-    const imageConfig = {
-      ...base.config,
-      created: now,
-      rootfs: { type: 'layers', diff_ids: [...base.diffIds, diffId] },
-      history: [...(base.config.history ?? []), { created: now, created_by: `strata commit ${config.name}` }],
-    };
-    const configBytes = new TextEncoder().encode(JSON.stringify(imageConfig));
-    const configDigest = await this.content.put(configBytes);
-    const manifest = {
-      schemaVersion: 2, mediaType: MEDIA.ociManifest,
-      config: { mediaType: MEDIA.ociConfig, digest: configDigest, size: configBytes.length },
-      layers: [...base.layers, { mediaType: MEDIA.ociLayer, digest: diffId, size }],
-    };
-    const manifestDigest = await this.content.put(new TextEncoder().encode(JSON.stringify(manifest)));
-    return this.images.addFromManifest(manifestDigest, [newRef]);
+    return commitImage(this.images, base, await this.overlay(ref), { ref: newRef, createdBy: `strata commit ${config.name}` });
   }
 
   async export(ref: string, file: string): Promise<void> {
-    await exportTar(await this.overlay(ref), file);
+    const fs = await this.overlay(ref);
+    await pipeline(Readable.from(exportTar(fs)), createWriteStream(file));
   }
 
   /** Remove an image; layers used by containers stay. */

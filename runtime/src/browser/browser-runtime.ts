@@ -1,7 +1,13 @@
 import { ImageStore, type ImageRecord, type Index } from '@strata/image';
+import { OverlayFs, type Change } from '@strata/overlay';
 import { IdbContentStore, IdbLayerStore, type Digest } from '@strata/store';
+import { commitImage } from '../commit-image.js';
+import { exportTar } from '../export-tar.js';
 import { IdbContainers, IdbImageMeta, type BrowserContainer } from './idb-state.js';
+import { jspiAvailable } from './jspi-bridge.js';
 import type { BrowserRunRequest, BrowserWorkerMessage } from './protocol.js';
+
+export type Bridge = 'jspi' | 'sab' | 'preload';
 
 export interface BrowserRunResult {
   id: string;
@@ -10,45 +16,71 @@ export interface BrowserRunResult {
   stderr: string;
   error?: string;
   /** The sync bridge the container's worker used. */
-  bridge: 'sab' | 'preload';
-  /** Chunk reads that went through the SharedArrayBuffer bridge. */
+  bridge: Bridge;
+  /** Chunks fetched through the bridge while the container ran (0 for preload). */
   bridgeRequests: number;
 }
 
+export interface BrowserStartOptions {
+  stdin?: string | Uint8Array;
+  /** Output as it comes (a terminal); the result still holds all of it. */
+  onOutput?: (stream: 'stdout' | 'stderr', bytes: Uint8Array) => void;
+}
+
+/** Exit status of a container whose worker was terminated (SIGKILL, as docker reports it). */
+const KILLED = 137;
+
 /**
  * Strata in a browser tab: images, layers and containers in IndexedDB; every container start
- * in a Web Worker. Which sync bridge a worker uses is reported by `info()`; this version
- * ships the preload bridge (see container-worker.ts) and reports what the page could use.
+ * in a Web Worker.
+ *
+ * Lifecycle: `open` → `loadLayout` (images from a static OCI layout) → `create` → `start`
+ * (resolves when the program exits; its upper is saved to IndexedDB then, so a reload keeps
+ * the container's files) → `diff` / `commit` / `export` / `remove`. `kill` terminates a
+ * running container's worker: its changes since the start are lost (they lived in the
+ * worker), and the upper saved by its previous run stays.
  */
 export class BrowserRuntime {
   readonly content: IdbContentStore;
   readonly layers: IdbLayerStore;
   readonly images: ImageStore;
   readonly containers: IdbContainers;
+  private readonly running = new Map<string, { stop: () => void }>();
 
-  private constructor(readonly dbName: string, private readonly workerUrl: URL, private readonly readerUrl: URL) {
+  private constructor(
+    readonly dbName: string,
+    private readonly workerUrl: URL,
+    private readonly readerUrl: URL,
+    private readonly forcedBridge?: Bridge,
+  ) {
     this.content = new IdbContentStore(dbName);
     this.layers = new IdbLayerStore(dbName);
     this.images = new ImageStore(this.content, this.layers, new IdbImageMeta(dbName));
     this.containers = new IdbContainers(dbName);
   }
 
-  /** `workerUrl`: where the page serves container-worker (bundlers resolve it for you). */
-  static open(options: { dbName?: string; workerUrl?: URL; readerUrl?: URL } = {}): BrowserRuntime {
+  /**
+   * `workerUrl`/`readerUrl`: where the page serves container-worker and idb-reader-worker
+   * (bundlers resolve the defaults for you). `bridge` forces a sync bridge (tests, benches).
+   */
+  static open(options: { dbName?: string; workerUrl?: URL; readerUrl?: URL; bridge?: Bridge } = {}): BrowserRuntime {
     return new BrowserRuntime(
       options.dbName ?? 'strata',
       options.workerUrl ?? new URL('./container-worker.js', import.meta.url),
       options.readerUrl ?? new URL('./idb-reader-worker.js', import.meta.url),
+      options.bridge,
     );
   }
 
   /**
-   * The sync bridge this page can use: SharedArrayBuffer + Atomics.wait when cross-origin
-   * isolated, else the preload bridge. (JSPI, on in current Chromium, is detected and
-   * reported but not used yet: WASI's syscalls would have to become suspending imports.)
+   * The sync bridge containers use, picked from what this page has: SharedArrayBuffer +
+   * Atomics.wait when cross-origin isolated (no stack switching on a miss), else JSPI
+   * (current Chromium), else a preload of the image's files.
    */
-  get bridge(): 'sab' | 'preload' {
-    return typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated ? 'sab' : 'preload';
+  get bridge(): Bridge {
+    if (this.forcedBridge) return this.forcedBridge;
+    if (typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated) return 'sab';
+    return jspiAvailable() ? 'jspi' : 'preload';
   }
 
   /** Load an OCI image layout served as static files (how an offline demo ships images). */
@@ -80,22 +112,44 @@ export class BrowserRuntime {
     const c: BrowserContainer = {
       id, name: options.name ?? id.slice(0, 12), image: { ref: imageRef, id: img.id, diffIds: img.diffIds },
       argv: [...(cfg.Entrypoint ?? []), ...(options.args?.length ? options.args : (cfg.Cmd ?? []))],
-      env: [...(cfg.Env ?? []), ...(options.env ?? [])], status: 'created',
+      env: [...(cfg.Env ?? []), ...(options.env ?? [])], status: 'created', created: new Date().toISOString(),
     };
     await this.containers.put(c);
     return c;
   }
 
+  /** A container by id, id prefix or name. */
+  async get(ref: string): Promise<BrowserContainer> {
+    const direct = await this.containers.get(ref);
+    if (direct) return this.live(direct);
+    const all = await this.containers.list();
+    const hits = all.filter((c) => c.name === ref || c.id.startsWith(ref));
+    if (hits.length !== 1) throw new Error(hits.length ? `ambiguous container reference: ${ref}` : `no such container: ${ref}`);
+    return this.live(hits[0]!);
+  }
+
+  /** Every container, newest first (`ps -a`). */
+  async list(): Promise<BrowserContainer[]> {
+    const all = await this.containers.list();
+    return all.map((c) => this.live(c)).sort((a, b) => b.created.localeCompare(a.created));
+  }
+
+  /** A record that says running but has no worker in this page was cut off by a reload. */
+  private live(c: BrowserContainer): BrowserContainer {
+    if (c.status === 'running' && !this.running.has(c.id)) return { ...c, status: 'exited', exitCode: KILLED };
+    return c;
+  }
+
   /** Start a container in a Web Worker; its upper is saved in IndexedDB when it exits. */
-  async start(id: string, options: { stdin?: string } = {}): Promise<BrowserRunResult> {
-    const c = await this.containers.get(id);
-    if (!c) throw new Error(`no such container: ${id}`);
+  async start(ref: string, options: BrowserStartOptions = {}): Promise<BrowserRunResult> {
+    const c = await this.get(ref);
+    const id = c.id;
+    if (this.running.has(id)) throw new Error(`container ${c.name} is already running`);
     const upper = await this.containers.upper(id);
-    await this.containers.put({ ...c, status: 'running' });
-    const worker = new Worker(this.workerUrl, { type: 'module' });
     const bridge = this.bridge;
+    const worker = new Worker(this.workerUrl, { type: 'module' });
     let reader: Worker | undefined;
-    let bridgeField: BrowserRunRequest['bridge'];
+    let bridgeField: BrowserRunRequest['bridge'] = { kind: bridge === 'jspi' ? 'jspi' : 'preload' };
     if (bridge === 'sab') {
       const { createBridgeBuffer } = await import('./sab-bridge.js');
       const sab = createBridgeBuffer();
@@ -105,45 +159,118 @@ export class BrowserRuntime {
       channel.port2.onmessage = (e) => reader!.postMessage(e.data);
       bridgeField = { kind: 'sab', sab, port: channel.port1 };
     }
-    let stdout = '';
-    let stderr = '';
+    await this.containers.put({ ...c, status: 'running' });
+    const out = { stdout: [] as Uint8Array[], stderr: [] as Uint8Array[] };
     const done = await new Promise<Extract<BrowserWorkerMessage, { kind: 'done' }>>((resolve) => {
+      this.running.set(id, { stop: () => resolve({ kind: 'done', exitCode: KILLED, error: 'killed' }) });
       worker.onmessage = (e: MessageEvent<BrowserWorkerMessage>) => {
         const m = e.data;
-        if (m.kind === 'output') (m.stream === 'stdout' ? (stdout += new TextDecoder().decode(m.bytes)) : (stderr += new TextDecoder().decode(m.bytes)));
-        else resolve(m);
+        if (m.kind === 'output') {
+          out[m.stream].push(m.bytes);
+          options.onOutput?.(m.stream, m.bytes);
+        } else resolve(m);
       };
       worker.onerror = (e) => resolve({ kind: 'done', exitCode: 125, error: e.message });
+      const stdin = typeof options.stdin === 'string' ? new TextEncoder().encode(options.stdin) : options.stdin;
       const req: BrowserRunRequest = {
-        dbName: this.dbName, diffIds: c.image.diffIds, argv: c.argv, env: c.env,
-        ...(upper ? { upper } : {}), ...(options.stdin !== undefined ? { stdin: new TextEncoder().encode(options.stdin) } : {}),
-        ...(bridgeField ? { bridge: bridgeField } : {}),
+        dbName: this.dbName, diffIds: c.image.diffIds, argv: c.argv, env: c.env, bridge: bridgeField,
+        ...(upper ? { upper } : {}), ...(stdin !== undefined ? { stdin } : {}),
       };
-      worker.postMessage(req, bridgeField ? [bridgeField.port] : []);
+      worker.postMessage(req, bridgeField.kind === 'sab' ? [bridgeField.port] : []);
     });
+    this.running.delete(id);
     worker.terminate();
     reader?.terminate();
     if (done.upper) await this.containers.saveUpper(id, done.upper);
     await this.containers.put({ ...c, status: 'exited', exitCode: done.exitCode });
-    return { id, exitCode: done.exitCode, stdout, stderr, bridge, bridgeRequests: done.bridgeRequests ?? 0, ...(done.error ? { error: done.error } : {}) };
+    const text = (parts: Uint8Array[]) => new TextDecoder().decode(concat(parts));
+    return {
+      id, exitCode: done.exitCode, stdout: text(out.stdout), stderr: text(out.stderr), bridge,
+      bridgeRequests: done.bridgeRequests ?? 0, ...(done.error ? { error: done.error } : {}),
+    };
   }
 
-  async run(imageRef: string, options: { args?: string[]; env?: string[]; stdin?: string } = {}): Promise<BrowserRunResult> {
-    const c = await this.create(imageRef, options);
-    return this.start(c.id, options.stdin !== undefined ? { stdin: options.stdin } : {});
+  async run(imageRef: string, options: { args?: string[]; env?: string[]; name?: string } & BrowserStartOptions = {}): Promise<BrowserRunResult> {
+    const { stdin, onOutput, ...createOptions } = options;
+    const c = await this.create(imageRef, createOptions);
+    return this.start(c.id, { ...(stdin !== undefined ? { stdin } : {}), ...(onOutput ? { onOutput } : {}) });
+  }
+
+  /** Terminate a running container's worker (its start() resolves with 137). */
+  async kill(ref: string): Promise<void> {
+    const c = await this.get(ref);
+    const r = this.running.get(c.id);
+    if (!r) throw new Error(`container ${c.name} is not running`);
+    r.stop();
+  }
+
+  /** Remove a stopped container and its upper. */
+  async remove(ref: string): Promise<void> {
+    const c = await this.get(ref);
+    if (this.running.has(c.id)) throw new Error(`container ${c.name} is running: kill it first`);
+    await this.containers.remove(c.id);
+  }
+
+  /**
+   * The container's merged view, on this thread. `withContent` loads the image's file blobs
+   * first (export and commit read lower bytes synchronously); a diff needs none.
+   */
+  async overlay(ref: string, options: { withContent?: boolean } = {}): Promise<OverlayFs> {
+    const c = await this.get(ref);
+    const lowers = await Promise.all(c.image.diffIds.map((d) => this.layers.get(d as Digest)));
+    if (options.withContent) {
+      for (const l of lowers) for (const e of l.entries.values()) if (e.content) await this.content.preload(e.content.digest);
+    }
+    const upper = await this.containers.upper(c.id);
+    return upper ? OverlayFs.restore({ lowers, content: this.content }, upper) : new OverlayFs({ lowers, content: this.content });
+  }
+
+  /** What the container changed, as `docker diff` lists it. */
+  async diff(ref: string): Promise<Change[]> {
+    return (await this.overlay(ref)).diff();
+  }
+
+  /** A new image: the container's image plus a layer with its changes. */
+  async commit(ref: string, newRef: string): Promise<ImageRecord> {
+    const c = await this.get(ref);
+    const base = await this.images.resolve(c.image.id);
+    return commitImage(this.images, base, await this.overlay(ref, { withContent: true }), { ref: newRef, createdBy: `strata commit ${c.name}` });
+  }
+
+  /** The merged view as a tar (docker export), as a Blob the page can offer for download. */
+  async export(ref: string): Promise<Blob> {
+    const fs = await this.overlay(ref, { withContent: true });
+    const parts: Uint8Array<ArrayBuffer>[] = [];
+    for await (const chunk of exportTar(fs)) parts.push(new Uint8Array(chunk));
+    return new Blob(parts, { type: 'application/x-tar' });
   }
 
   /** What a `strata info` panel shows. */
   async info() {
-    const jspi = typeof (WebAssembly as unknown as { Suspending?: unknown }).Suspending === 'function';
-    const sab = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated;
+    const containers = await this.list();
     return {
       Driver: 'overlay',
       BackingStore: 'indexeddb',
       Bridge: this.bridge,
-      BridgesAvailable: { jspi, sharedArrayBuffer: sab, preload: true },
+      BridgesAvailable: {
+        jspi: jspiAvailable(),
+        sharedArrayBuffer: typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated,
+        preload: true,
+      },
       Images: (await this.images.list()).length,
       Layers: (await this.layers.list()).length,
+      Containers: containers.length,
+      ContainersRunning: containers.filter((c) => c.status === 'running').length,
     };
   }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

@@ -1,16 +1,20 @@
 import { OverlayFs } from '@strata/overlay';
-import { IdbContentStore, IdbLayerStore, type ContentSource, type Digest } from '@strata/store';
-import { BridgedContent } from './sab-bridge.js';
+import { IDB_CHUNK, IdbContentStore, IdbLayerStore, type ContentSource, type Digest } from '@strata/store';
 import { WASI } from '@strata/wasi';
+import type { ChunkCache } from './chunk-cache.js';
+import { SuspendingContent } from './jspi-bridge.js';
 import type { BrowserRunRequest, BrowserWorkerMessage } from './protocol.js';
+import { bridgedContent } from './sab-bridge.js';
 
 const post = (m: BrowserWorkerMessage, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
 
 /**
  * A container in a Web Worker. The overlay reads lower files synchronously but IndexedDB
- * answers asynchronously; the page picks the bridge:
- * - `sab` (cross-origin isolated pages): reads go to a reader worker through a
- *   SharedArrayBuffer, chunk by chunk, only for what the program reads (sab-bridge.ts);
+ * answers asynchronously; the page picks the bridge (BrowserRuntime.bridge):
+ * - `jspi`: a read that misses suspends the wasm stack while this worker reads the chunk
+ *   from IndexedDB (jspi-bridge.ts);
+ * - `sab` (cross-origin isolated pages): a miss blocks in Atomics.wait while a reader
+ *   worker fetches the chunk into a SharedArrayBuffer (sab-bridge.ts);
  * - `preload` (everywhere): before the program starts, every file blob of the image's layers
  *   is loaded from IndexedDB into this worker, and reads are served from memory.
  */
@@ -19,23 +23,35 @@ self.onmessage = async (e: MessageEvent<BrowserRunRequest>) => {
   try {
     const layers = new IdbLayerStore(req.dbName);
     const lowers = await Promise.all(req.diffIds.map((d) => layers.get(d as Digest)));
+    const idb = new IdbContentStore(req.dbName);
     let content: ContentSource;
-    let bridged: BridgedContent | undefined;
-    if (req.bridge?.kind === 'sab') {
+    let cache: ChunkCache | undefined;
+    let jspi: SuspendingContent | undefined;
+    if (req.bridge.kind === 'sab') {
       const port = req.bridge.port;
-      content = bridged = new BridgedContent(req.bridge.sab, { postMessage: (m) => port.postMessage(m) });
+      content = cache = bridgedContent(req.bridge.sab, { postMessage: (m) => port.postMessage(m) });
+    } else if (req.bridge.kind === 'jspi') {
+      content = cache = jspi = new SuspendingContent((digest, index) => idb.readChunk(digest as Digest, index));
     } else {
-      const idb = new IdbContentStore(req.dbName);
       for (const l of lowers) for (const entry of l.entries.values()) if (entry.content) await idb.preload(entry.content.digest);
       content = idb;
     }
-    const fs = req.upper ? OverlayFs.restore({ lowers, content }, req.upper) : new OverlayFs({ lowers, content });
-    const argv0 = req.argv[0] ?? '';
-    let node = fs.root;
-    for (const part of argv0.split('/').filter(Boolean)) node = fs.lookup(node, part);
-    const h = fs.open(node, { read: true, write: false });
+    // Outside the guest, JSPI misses are waited out here; the other bridges never throw them.
+    const settle = <T>(fn: () => T): Promise<T> => (jspi ? jspi.settle(fn) : Promise.resolve(fn()));
+    const fs = await settle(() => (req.upper ? OverlayFs.restore({ lowers, content }, req.upper) : new OverlayFs({ lowers, content })));
+    const h = await settle(() => {
+      let node = fs.root;
+      for (const part of (req.argv[0] ?? '').split('/').filter(Boolean)) node = fs.lookup(node, part);
+      return fs.open(node, { read: true, write: false });
+    });
     const bytes = new Uint8Array(h.stat().size);
-    h.read(bytes, 0);
+    // Chunk by chunk, so a JSPI miss repeats one chunk's read, not the whole module's.
+    for (let pos = 0; pos < bytes.length;) {
+      const at = pos;
+      const n = await settle(() => h.read(bytes.subarray(at, at + IDB_CHUNK), at));
+      if (n === 0) break;
+      pos += n;
+    }
     h.close();
     const input = req.stdin ?? new Uint8Array(0);
     let consumed = 0;
@@ -51,11 +67,12 @@ self.onmessage = async (e: MessageEvent<BrowserRunRequest>) => {
       },
       stdout: (b) => post({ kind: 'output', stream: 'stdout', bytes: b.slice() }),
       stderr: (b) => post({ kind: 'output', stream: 'stderr', bytes: b.slice() }),
+      ...(jspi ? { suspend: (err: unknown) => jspi.pending(err) } : {}),
     });
     const instance = await WebAssembly.instantiate(await WebAssembly.compile(bytes), wasi.getImportObject());
-    const exitCode = wasi.start(instance);
-    const upper = fs.saveUpper();
-    post({ kind: 'done', exitCode, upper, bridgeRequests: bridged?.requests ?? 0 }, [upper.buffer]);
+    const exitCode = jspi ? await wasi.startAsync(instance) : wasi.start(instance);
+    const upper = await settle(() => fs.saveUpper());
+    post({ kind: 'done', exitCode, upper, bridgeRequests: cache?.requests ?? 0 }, [upper.buffer]);
   } catch (err) {
     post({ kind: 'done', exitCode: 125, error: String(err) });
   }

@@ -1,4 +1,4 @@
-import { createStore, get, set, type UseStore } from 'idb-keyval';
+import { createStore, delMany, entries, get, set, type UseStore } from 'idb-keyval';
 import type { ImageMetaStore, ImageState } from '@strata/image';
 
 /** The image list in IndexedDB: one record, replaced whole (a single put is atomic). */
@@ -26,6 +26,7 @@ export interface BrowserContainer {
   env: string[];
   status: 'created' | 'running' | 'exited';
   exitCode?: number;
+  created: string;
 }
 
 /**
@@ -45,6 +46,15 @@ export class IdbContainers {
 
   async put(c: BrowserContainer): Promise<void> {
     await set(`container:${c.id}`, c, this.store);
+  }
+
+  async list(): Promise<BrowserContainer[]> {
+    const all = await entries<string, BrowserContainer>(this.store);
+    return all.filter(([k]) => k.startsWith('container:')).map(([, c]) => c);
+  }
+
+  async remove(id: string): Promise<void> {
+    await delMany([`container:${id}`, `upper:${id}`], this.store);
   }
 
   async upper(id: string): Promise<Uint8Array | undefined> {

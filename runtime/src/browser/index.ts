@@ -1,2 +1,2 @@
-export { BrowserRuntime, type BrowserRunResult } from './browser-runtime.js';
+export { BrowserRuntime, type Bridge, type BrowserRunResult, type BrowserStartOptions } from './browser-runtime.js';
 export type { BrowserContainer } from './idb-state.js';

@@ -6,8 +6,11 @@ export interface BrowserRunRequest {
   argv: string[];
   env: string[];
   stdin?: Uint8Array;
-  /** The SharedArrayBuffer bridge: the buffer and a port to the reader worker. */
-  bridge?: { kind: 'sab'; sab: SharedArrayBuffer; port: MessagePort };
+  /**
+   * How lower file bytes reach the synchronous overlay: the SharedArrayBuffer bridge (the
+   * buffer and a port to the reader worker), JSPI, or a preload of every file of the image.
+   */
+  bridge: { kind: 'sab'; sab: SharedArrayBuffer; port: MessagePort } | { kind: 'jspi' } | { kind: 'preload' };
 }
 
 export type BrowserWorkerMessage =

@@ -1,0 +1,60 @@
+import type { BlobReader, ContentRef, ContentSource } from '@strata/store';
+import { IDB_CHUNK } from '@strata/store';
+
+/**
+ * The container worker's view of lower file bytes under the SharedArrayBuffer and JSPI
+ * bridges: IDB_CHUNK-sized chunks fetched on first use and kept in a small LRU, so a program
+ * pulls in only what it reads. `miss` fetches a chunk synchronously — or throws, which is how
+ * the JSPI bridge asks for a suspension (jspi-bridge.ts) — before anything is cached.
+ */
+export class ChunkCache implements ContentSource {
+  private readonly cache = new Map<string, Uint8Array>();
+  /** Chunks fetched through the bridge (the tests check that it was used). */
+  requests = 0;
+
+  constructor(private readonly miss: (digest: string, index: number, size: number) => Uint8Array, private readonly maxChunks = 256) {}
+
+  /** Keep a fetched chunk; the least recently used ones go first when the cache is full. */
+  put(digest: string, index: number, bytes: Uint8Array): void {
+    this.requests++;
+    this.cache.set(`${digest}:${index}`, bytes);
+    while (this.cache.size > this.maxChunks) this.cache.delete(this.cache.keys().next().value!);
+  }
+
+  has(digest: string, index: number): boolean {
+    return this.cache.has(`${digest}:${index}`);
+  }
+
+  private chunk(digest: string, index: number, size: number): Uint8Array {
+    const key = `${digest}:${index}`;
+    const hit = this.cache.get(key);
+    if (hit) {
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit;
+    }
+    const bytes = this.miss(digest, index, size);
+    this.put(digest, index, bytes);
+    return bytes;
+  }
+
+  reader(ref: ContentRef): BlobReader {
+    const size = ref.size;
+    return {
+      size,
+      readAt: (buf, offset) => {
+        let done = 0;
+        while (done < buf.length && offset + done < size) {
+          const pos = offset + done;
+          const c = this.chunk(ref.digest, Math.floor(pos / IDB_CHUNK), size);
+          const inChunk = pos % IDB_CHUNK;
+          const n = Math.min(buf.length - done, c.length - inChunk);
+          if (n <= 0) break;
+          buf.set(c.subarray(inChunk, inChunk + n), done);
+          done += n;
+        }
+        return done;
+      },
+    };
+  }
+}

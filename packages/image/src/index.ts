@@ -5,3 +5,4 @@ export { RegistryClient, RegistryError, type RegistryOptions } from './registry/
 export { pull, type PullEvent } from './registry/pull.js';
 export { credentialsFromDockerConfig, parseChallenge, type Credentials, type CredentialLookup } from './registry/auth.js';
 export { push, type PushEvent, CHUNK_UPLOAD } from './registry/push.js';
+export { loadArchiveStream, type Loaded } from './archive-load.js';

@@ -33,7 +33,8 @@ export class RegistryClient {
   private readonly f: typeof fetch;
 
   constructor(private readonly options: RegistryOptions = {}) {
-    this.f = options.fetch ?? fetch;
+    // Bound: browsers refuse a `fetch` called as a method of another object.
+    this.f = options.fetch ?? fetch.bind(globalThis);
   }
 
   private base(ref: Reference): string {

@@ -1,0 +1,127 @@
+import { readTar, type Digest } from '@strata/store';
+import { ImageError, MAX_MANIFEST_BYTES, type ImageStore } from './image-store.js';
+import { MEDIA, type Index } from './media-types.js';
+import { familiarName, normalizeReference, parseReference } from './reference.js';
+
+export interface Loaded {
+  id: Digest;
+  names: string[];
+}
+
+/**
+ * Load an OCI archive (a tar of an OCI image layout) or a `docker save` tar from a byte
+ * stream: a file in Node, a file the user picked in a page. Blobs go into the content store
+ * as they stream, each verified against its digest; `label` names the source in errors.
+ */
+export async function loadArchiveStream(store: ImageStore, source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>, label: string): Promise<Loaded[]> {
+  const small = new Map<string, Uint8Array>();
+  const byPath = new Map<string, Digest>();
+  for await (const { header, body } of readTar(iterate(source))) {
+    const name = header.name.replace(/^\.\//, '');
+    if (header.type !== 'file') continue;
+    if (name === 'index.json' || name === 'manifest.json' || name === 'oci-layout' || name === 'repositories') {
+      if (header.size > MAX_MANIFEST_BYTES) throw new ImageError(`${name} in the archive is too large`);
+      const parts: Uint8Array[] = [];
+      for await (const c of body()) parts.push(c.slice());
+      small.set(name, concat(parts));
+      continue;
+    }
+    const m = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(name);
+    const expected = m ? (`sha256:${m[1]}` as Digest) : undefined;
+    const w = await store.content.writer();
+    try {
+      for await (const c of body()) await w.write(c);
+      byPath.set(name, await w.commit(expected));
+    } catch (e) {
+      await w.abort();
+      throw new ImageError(`${name}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  if (small.has('index.json')) return addFromIndex(store, parseJson<Index>(small.get('index.json')!, 'index.json'));
+  if (small.has('manifest.json')) return loadDockerSave(store, parseJson(small.get('manifest.json')!, 'manifest.json'), byPath);
+  throw new ImageError(`${label} is neither an OCI archive nor a docker save tar`);
+}
+
+interface DockerSaveEntry {
+  Config: string;
+  RepoTags?: string[] | null;
+  Layers: string[];
+}
+
+/** docker save's manifest.json: build an OCI manifest for each image from its files. */
+async function loadDockerSave(store: ImageStore, entries: DockerSaveEntry[], byPath: Map<string, Digest>): Promise<Loaded[]> {
+  const out: Loaded[] = [];
+  for (const e of entries) {
+    const config = byPath.get(e.Config);
+    if (!config) throw new ImageError(`docker save tar: missing ${e.Config}`);
+    const layers = e.Layers.map((p) => {
+      const d = byPath.get(p);
+      if (!d) throw new ImageError(`docker save tar: missing ${p}`);
+      return d;
+    });
+    const manifest = {
+      schemaVersion: 2, mediaType: MEDIA.ociManifest,
+      config: { mediaType: MEDIA.ociConfig, digest: config, size: await store.content.size(config) },
+      layers: await Promise.all(layers.map(async (d) => ({ mediaType: MEDIA.ociLayer, digest: d, size: await store.content.size(d) }))),
+    };
+    const digest = await store.content.put(new TextEncoder().encode(JSON.stringify(manifest)));
+    const names = (e.RepoTags ?? []).map(normalizeReference);
+    const record = await store.addFromManifest(digest, names);
+    out.push({ id: record.id, names: names.map((n) => familiarName(parseReference(n))) });
+  }
+  return out;
+}
+
+export async function addFromIndex(store: ImageStore, index: Index): Promise<Loaded[]> {
+  if (!Array.isArray(index.manifests)) throw new ImageError('index.json has no manifests');
+  const out: Loaded[] = [];
+  for (const d of index.manifests) {
+    const names = namesOf(d.annotations ?? {});
+    const record = await store.addFromManifest(d.digest as Digest, names);
+    out.push({ id: record.id, names: names.map((n) => familiarName(parseReference(n))) });
+  }
+  return out;
+}
+
+function namesOf(a: Record<string, string>): string[] {
+  const ref = a['org.opencontainers.image.ref.name'];
+  const containerd = a['io.containerd.image.name'];
+  if (containerd) return [normalizeReference(containerd)];
+  if (ref && (ref.includes('/') || ref.includes(':'))) return [normalizeReference(ref)];
+  return [];
+}
+
+async function* iterate(source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  if (Symbol.asyncIterator in source) {
+    yield* source as AsyncIterable<Uint8Array>;
+    return;
+  }
+  const reader = (source as ReadableStream<Uint8Array>).getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+export function parseJson<T>(bytes: Uint8Array, what: string): T {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes)) as T;
+  } catch (e) {
+    throw new ImageError(`${what} is not valid JSON`, { cause: e });
+  }
+}

@@ -24,8 +24,9 @@ function chromium(name: string, include: string[], isolated: boolean): TestProje
     test: {
       name,
       include,
-      // Packs the wasi-testsuite (modules and fixtures) for the page to import.
-      globalSetup: ['test/browser/src/suite-bundle.ts'],
+      // Packs the wasi-testsuite (modules and fixtures) for the page to import; starts a
+      // registry that sends CORS headers; writes the hello image as archives.
+      globalSetup: ['test/browser/src/suite-bundle.ts', 'test/browser/src/cors-registry.ts', 'test/browser/src/archives.ts'],
       testTimeout: 60_000,
       browser: {
         enabled: true,

@@ -1,4 +1,4 @@
-import { ImageStore, type ImageRecord, type Index } from '@strata/image';
+import { ImageStore, loadArchiveStream, pull, type ImageRecord, type Index, type PullEvent, type RegistryOptions } from '@strata/image';
 import { OverlayFs, type Change } from '@strata/overlay';
 import { IdbContentStore, IdbLayerStore, type Digest } from '@strata/store';
 import { commitImage } from '../commit-image.js';
@@ -103,6 +103,23 @@ export class BrowserRuntime {
       out.push(await this.images.addFromManifest(d.digest as Digest, name ? [name] : []));
     }
     return out;
+  }
+
+  /**
+   * Load an OCI archive or a `docker save` tar the user picked (an `<input type=file>`'s
+   * File, or any Blob), streamed into IndexedDB with every blob verified.
+   */
+  async loadArchive(file: Blob & { name?: string }): Promise<ImageRecord[]> {
+    const loaded = await loadArchiveStream(this.images, file.stream(), file.name ?? 'the archive');
+    return Promise.all(loaded.map((l) => this.images.resolve(l.id)));
+  }
+
+  /**
+   * Pull from a registry over fetch: the registry must send CORS headers (a page may only
+   * read another origin's answers when it allows them). Digests are verified as in Node.
+   */
+  async pullImage(ref: string, options: RegistryOptions & { onEvent?: (e: PullEvent) => void } = {}): Promise<ImageRecord> {
+    return pull(this.images, ref, options);
   }
 
   async create(imageRef: string, options: { name?: string; args?: string[]; env?: string[] } = {}): Promise<BrowserContainer> {

@@ -18,7 +18,8 @@ export async function freePort(): Promise<number> {
 
 /**
  * Debian's docker-registry (distribution 2.8) on 127.0.0.1, storage in a temp dir, no auth;
- * stopped and removed by `stop()`.
+ * stopped and removed by `stop()`. `cors` makes it send CORS headers (its `http.headers`
+ * setting; it answers preflight OPTIONS requests itself), so pages on another origin can pull.
  */
 export class LocalRegistry {
   private constructor(readonly port: number, private readonly proc: ChildProcess, private readonly dir: string) {}
@@ -27,7 +28,7 @@ export class LocalRegistry {
     return `127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<LocalRegistry> {
+  static async start(options: { cors?: boolean } = {}): Promise<LocalRegistry> {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'strata-registry-'));
     const config = join(dir, 'config.yml');
@@ -36,6 +37,13 @@ export class LocalRegistry {
       'log:', '  level: error',
       'storage:', `  filesystem:`, `    rootdirectory: ${join(dir, 'data')}`, '  delete:', '    enabled: true',
       'http:', `  addr: 127.0.0.1:${port}`,
+      ...(options.cors ? [
+        '  headers:',
+        "    Access-Control-Allow-Origin: ['*']",
+        "    Access-Control-Allow-Methods: ['HEAD, GET, OPTIONS']",
+        "    Access-Control-Allow-Headers: ['Accept, Authorization, Range']",
+        "    Access-Control-Expose-Headers: ['Docker-Content-Digest, WWW-Authenticate, Content-Length, Content-Range']",
+      ] : []),
     ].join('\n'));
     const proc = spawn('docker-registry', ['serve', config], { stdio: 'ignore' });
     for (let i = 0; i < 100; i++) {

@@ -1,15 +1,14 @@
-import type * as tar from 'tar-stream';
+import * as tar from 'tar-stream';
 import type { NodeId, SyncFs } from '@strata/syncfs';
 
 /**
  * `strata export`: the container's merged view as a tar (docker export), streamed file by
  * file while the consumer reads (a file in Node, a Blob download in a page). Hard links stay
- * hard links (same inode → a link entry to the first path). No Node imports: tar-stream is
- * loaded on use, as the overlay's commitTar does.
+ * hard links (same inode → a link entry to the first path). No Node imports (tar-stream runs
+ * in browsers with the `events` package).
  */
 export async function* exportTar(fs: SyncFs): AsyncGenerator<Uint8Array> {
-  const { pack: makePack } = await import('tar-stream');
-  const pack = makePack();
+  const pack = tar.pack();
   void writeTree(fs, pack);
   yield* pack as unknown as AsyncIterable<Uint8Array>;
 }

@@ -1,7 +1,10 @@
 /**
  * The demo page, driven by clicks in Debian's Chromium (playwright-core, never a downloaded
  * browser): run the image, watch the Layer Stack Explorer show a copy-up after a write and a
- * whiteout after a delete, read the info panel; a screenshot is kept in test/artifacts/.
+ * whiteout after a delete, read the info panel and the container's diff; then cut the
+ * network, reload, and start the same container again: the page comes from the service
+ * worker's cache and the container's files from IndexedDB. A screenshot is kept in
+ * test/artifacts/.
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +34,8 @@ afterAll(async () => {
 
 describe('browser demo page', () => {
   it('runs the image and shows copy-up and whiteouts in the Layer Stack Explorer', async () => {
-    const page = await browser.newPage();
+    const context = await browser.newContext();
+    const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(url);
@@ -55,7 +59,29 @@ describe('browser demo page', () => {
     expect(info.BridgesAvailable.sharedArrayBuffer).toBe(true);
     mkdirSync(`${here}/test/artifacts`, { recursive: true });
     await page.screenshot({ path: `${here}/test/artifacts/demo.png`, fullPage: true });
+    const term = () => page.locator('.xterm-rows').innerText();
+    await page.click('#containers button[data-act="diff"]');
+    await expect.poll(term).toContain('A /data/hello.txt');
+    expect(await term()).toContain('D /etc/hostname');
     expect(errors).toEqual([]);
-    await page.close();
+
+    // Offline, reloaded: the page, its workers and the image come from the cache; the
+    // container and its upper (the write, the whiteout, hello.txt) from IndexedDB.
+    await page.evaluate(() => (window as unknown as { strataDemo: { offline: Promise<void> } }).strataDemo.offline);
+    await context.setOffline(true);
+    await page.reload();
+    await page.waitForFunction(() => (window as unknown as { strataDemo?: unknown }).strataDemo !== undefined);
+    await page.evaluate(() => (window as unknown as { strataDemo: { ready: Promise<void> } }).strataDemo.ready);
+    expect(await page.locator('#containers tr').count()).toBe(1);
+    await page.click('#containers button[data-act="explore"]');
+    await expect.poll(() => page.locator('#upper').innerText()).toContain('whiteout /etc/hostname');
+    await page.click('#containers button[data-act="start"]');
+    await page.waitForFunction(() => document.querySelector('.xterm-rows')?.textContent?.includes('[exit 0]'), undefined, { timeout: 30_000 });
+    const out = await page.locator('.xterm-rows').innerText();
+    expect(out).toContain('edited in the tab');
+    await page.click('#containers button[data-act="export"]');
+    await expect.poll(term).toMatch(/strata export \S+ > \S+\.tar {2}\(\d+ bytes\)/);
+    expect(errors).toEqual([]);
+    await context.close();
   }, 120_000);
 });

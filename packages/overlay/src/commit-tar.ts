@@ -1,4 +1,4 @@
-import type * as tar from 'tar-stream';
+import * as tar from 'tar-stream';
 import { changeset, type ChangesetEntry } from './changeset.js';
 import type { OverlayFs } from './overlay-fs.js';
 
@@ -16,10 +16,7 @@ import type { OverlayFs } from './overlay-fs.js';
  * computes and returns it, which is how `commit` gets it.
  */
 export async function* commitTar(fs: OverlayFs): AsyncGenerator<Uint8Array> {
-  // Loaded on use: tar-stream needs Node's `events`, which a page does not have until a
-  // commit is asked for (the rest of the overlay runs in browsers as it is).
-  const { pack: makePack } = await import('tar-stream');
-  const pack = makePack();
+  const pack = tar.pack();
   const entries = changeset(fs);
   void (async () => {
     try {

@@ -46,6 +46,12 @@ export class BrowserRuntime {
   readonly images: ImageStore;
   readonly containers: IdbContainers;
   private readonly running = new Map<string, { stop: () => void }>();
+  /**
+   * A worker of each kind started ahead of need: a start takes it, and the next one is started
+   * when that container exits (not while it runs, where it would compete for the CPU), so
+   * loading the worker's code is off the path from start() to the program's first output.
+   */
+  private readonly spares = new Map<'container' | 'reader', Worker>();
 
   private constructor(
     readonly dbName: string,
@@ -164,13 +170,13 @@ export class BrowserRuntime {
     if (this.running.has(id)) throw new Error(`container ${c.name} is already running`);
     const upper = await this.containers.upper(id);
     const bridge = this.bridge;
-    const worker = new Worker(this.workerUrl, { type: 'module' });
+    const worker = this.takeWorker('container');
     let reader: Worker | undefined;
     let bridgeField: BrowserRunRequest['bridge'] = { kind: bridge === 'jspi' ? 'jspi' : 'preload' };
     if (bridge === 'sab') {
       const { createBridgeBuffer } = await import('./sab-bridge.js');
       const sab = createBridgeBuffer();
-      reader = new Worker(this.readerUrl, { type: 'module' });
+      reader = this.takeWorker('reader');
       reader.postMessage({ init: { sab, dbName: this.dbName } });
       const channel = new MessageChannel();
       channel.port2.onmessage = (e) => reader!.postMessage(e.data);
@@ -198,6 +204,8 @@ export class BrowserRuntime {
     this.running.delete(id);
     worker.terminate();
     reader?.terminate();
+    this.replenish('container');
+    if (reader) this.replenish('reader');
     if (done.upper) await this.containers.saveUpper(id, done.upper);
     await this.containers.put({ ...c, status: 'exited', exitCode: done.exitCode });
     const text = (parts: Uint8Array[]) => new TextDecoder().decode(concat(parts));
@@ -205,6 +213,26 @@ export class BrowserRuntime {
       id, exitCode: done.exitCode, stdout: text(out.stdout), stderr: text(out.stderr), bridge,
       bridgeRequests: done.bridgeRequests ?? 0, ...(done.error ? { error: done.error } : {}),
     };
+  }
+
+  private takeWorker(kind: 'container' | 'reader'): Worker {
+    const w = this.spares.get(kind) ?? this.makeWorker(kind);
+    this.spares.delete(kind);
+    return w;
+  }
+
+  private makeWorker(kind: 'container' | 'reader'): Worker {
+    return new Worker(kind === 'container' ? this.workerUrl : this.readerUrl, { type: 'module' });
+  }
+
+  private replenish(kind: 'container' | 'reader'): void {
+    if (!this.spares.has(kind)) this.spares.set(kind, this.makeWorker(kind));
+  }
+
+  /** Stop the spare workers (running containers are left alone). */
+  close(): void {
+    for (const w of this.spares.values()) w.terminate();
+    this.spares.clear();
   }
 
   async run(imageRef: string, options: { args?: string[]; env?: string[]; name?: string } & BrowserStartOptions = {}): Promise<BrowserRunResult> {

@@ -90,4 +90,6 @@ export async function lifecycle(bridge: Bridge): Promise<void> {
   expect((await again.list()).map((c) => c.name)).not.toContain('spinner');
   const info = await again.info();
   expect(info).toMatchObject({ Driver: 'overlay', BackingStore: 'indexeddb', Bridge: bridge, Images: 3, ContainersRunning: 0 });
+  rt.close();
+  again.close();
 }

@@ -1,6 +1,6 @@
 import type { BrowserRuntime } from '@strata/runtime/browser';
-import type { Digest } from '@strata/store';
 import toolUrl from '../../e2e/guests/tool.wasm?url';
+import { addImage } from '../src/test-image.js';
 
 /** A file bigger than several IndexedDB chunks, with a pattern that shows any misplaced byte. */
 export function bigFile(size = 1_100_000): Uint8Array {
@@ -9,67 +9,12 @@ export function bigFile(size = 1_100_000): Uint8Array {
   return out;
 }
 
-/**
- * Put the e2e tool image into a browser runtime: one uncompressed layer with /tool.wasm
- * (the e2e guest: read, write, cat, loop, exit), /big.bin (bigFile()) and /data, and a config
- * whose entrypoint is the tool. Made here, through the same ImageStore path a pulled image
- * takes (manifest → config → layer import), so the test needs no second static layout.
- */
+/** The e2e tool image: /tool.wasm (read, write, cat, loop, exit), /big.bin (bigFile()), /data. */
 export async function addToolImage(rt: BrowserRuntime, ref = 'strata-tool:latest'): Promise<void> {
   const tool = new Uint8Array(await (await fetch(toolUrl)).arrayBuffer());
-  const layer = ustar([
-    { name: 'data/', type: '5', mode: 0o755 },
-    { name: 'big.bin', type: '0', mode: 0o644, data: bigFile() },
-    { name: 'tool.wasm', type: '0', mode: 0o755, data: tool },
+  await addImage(rt, ref, ['/tool.wasm'], [
+    { name: 'data/', mode: 0o755 },
+    { name: 'big.bin', mode: 0o644, data: bigFile() },
+    { name: 'tool.wasm', mode: 0o755, data: tool },
   ]);
-  const diffId = await rt.content.put(layer);
-  const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
-  const config = json({
-    architecture: 'wasm', os: 'wasip1',
-    config: { Entrypoint: ['/tool.wasm'], Env: ['PATH=/'] },
-    rootfs: { type: 'layers', diff_ids: [diffId] },
-  });
-  const configDigest = await rt.content.put(config);
-  const manifest = json({
-    schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: diffId, size: layer.length }],
-  });
-  await rt.images.addFromManifest(await rt.content.put(manifest) as Digest, [`docker.io/library/${ref}`]);
-}
-
-/** A minimal ustar writer (names under 100 bytes), enough for a test layer. */
-function ustar(entries: { name: string; type: '0' | '5'; mode: number; data?: Uint8Array }[]): Uint8Array {
-  const blocks: Uint8Array[] = [];
-  const enc = new TextEncoder();
-  for (const e of entries) {
-    const h = new Uint8Array(512);
-    const put = (s: string, at: number) => h.set(enc.encode(s), at);
-    const size = e.data?.length ?? 0;
-    put(e.name, 0);
-    put(`${e.mode.toString(8).padStart(7, '0')}\0`, 100);
-    put('0000000\0', 108);
-    put('0000000\0', 116);
-    put(`${size.toString(8).padStart(11, '0')}\0`, 124);
-    put(`${(1_700_000_000).toString(8).padStart(11, '0')}\0`, 136);
-    put('        ', 148);
-    put(e.type, 156);
-    put('ustar\0' + '00', 257);
-    const sum = h.reduce((a, b) => a + b, 0);
-    put(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-    blocks.push(h);
-    if (e.data) {
-      const padded = new Uint8Array(Math.ceil(size / 512) * 512);
-      padded.set(e.data);
-      blocks.push(padded);
-    }
-  }
-  blocks.push(new Uint8Array(1024));
-  const out = new Uint8Array(blocks.reduce((n, b) => n + b.length, 0));
-  let at = 0;
-  for (const b of blocks) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
 }

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 
 need=()
 for pair in clang:clang wasm-ld:lld umoci:umoci skopeo:skopeo docker-registry:docker-registry \
-            zstd:zstd chromium:chromium mknod:coreutils python3:python3; do
+            zstd:zstd chromium:chromium mknod:coreutils python3:python3 openssl:openssl; do
   cmd=${pair%%:*} pkg=${pair##*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done

@@ -20,6 +20,7 @@ export async function freePort(): Promise<number> {
  * Debian's docker-registry (distribution 2.8) on 127.0.0.1, storage in a temp dir, no auth;
  * stopped and removed by `stop()`. `cors` makes it send CORS headers (its `http.headers`
  * setting; it answers preflight OPTIONS requests itself), so pages on another origin can pull.
+ * `token` turns on the distribution token auth flow against an issuer (token-issuer.ts).
  */
 export class LocalRegistry {
   private constructor(readonly port: number, private readonly proc: ChildProcess, private readonly dir: string) {}
@@ -28,7 +29,7 @@ export class LocalRegistry {
     return `127.0.0.1:${this.port}`;
   }
 
-  static async start(options: { cors?: boolean } = {}): Promise<LocalRegistry> {
+  static async start(options: { cors?: boolean; token?: { realm: string; service: string; issuer: string; certFile: string } } = {}): Promise<LocalRegistry> {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'strata-registry-'));
     const config = join(dir, 'config.yml');
@@ -44,12 +45,17 @@ export class LocalRegistry {
         "    Access-Control-Allow-Headers: ['Accept, Authorization, Range']",
         "    Access-Control-Expose-Headers: ['Docker-Content-Digest, WWW-Authenticate, Content-Length, Content-Range']",
       ] : []),
+      ...(options.token ? [
+        'auth:', '  token:',
+        `    realm: ${options.token.realm}`, `    service: ${options.token.service}`,
+        `    issuer: ${options.token.issuer}`, `    rootcertbundle: ${options.token.certFile}`,
+      ] : []),
     ].join('\n'));
     const proc = spawn('docker-registry', ['serve', config], { stdio: 'ignore' });
     for (let i = 0; i < 100; i++) {
       try {
         const r = await fetch(`http://127.0.0.1:${port}/v2/`);
-        if (r.ok) return new LocalRegistry(port, proc, dir);
+        if (r.ok || (options.token && r.status === 401)) return new LocalRegistry(port, proc, dir);
       } catch {
         // not up yet
       }

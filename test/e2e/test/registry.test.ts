@@ -2,9 +2,13 @@
  * Pulling from a real registry: Debian's docker-registry on 127.0.0.1, images put there with
  * skopeo (gzip and zstd layers, and a multi-platform index whose only runnable entry is
  * wasip1/wasm), pulled with the `strata` binary and run. Bad answers go through a small
- * proxy that injects them: a 500 before the 200 (retried), a corrupted blob, a 404.
+ * proxy that injects them: a 500 before the 200 (retried), a corrupted blob, a connection
+ * dropped mid-blob (resumed with a Range request, or refused when it keeps happening), a
+ * wrong media type, a 100 MB manifest (with and without Content-Length), a 404; and an index
+ * with no wasm platform.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +21,10 @@ let s: Strata;
 let proxy: Server;
 let proxyHost: string;
 /** What the proxy does to the next requests (consumed in order). */
-const faults: ('500' | 'corrupt')[] = [];
+type Fault = '500' | 'corrupt' | 'truncate' | 'truncate-blob' | 'wrong-type' | 'huge' | 'huge-chunked';
+const faults: Fault[] = [];
+/** Range requests the proxy saw (a resumed download sends one). */
+let ranges = 0;
 
 beforeAll(async () => {
   registry = await LocalRegistry.start();
@@ -28,15 +35,49 @@ beforeAll(async () => {
   const port = await freePort();
   proxyHost = `127.0.0.1:${port}`;
   proxy = createServer(async (req, res) => {
-    const fault = req.url?.includes('/blobs/') || req.url?.includes('/manifests/') ? faults.shift() : undefined;
+    const blob = req.url?.includes('/blobs/') ?? false;
+    // A `truncate-blob` waits at the head of the queue for a blob request.
+    const fault = blob || req.url?.includes('/manifests/') ? (faults[0] === 'truncate-blob' && !blob ? undefined : faults.shift()) : undefined;
     if (fault === '500') {
       res.writeHead(500).end('injected');
       return;
     }
+    if (req.headers.range) ranges++;
+    if (fault === 'huge' || fault === 'huge-chunked') {
+      // 100 MB of manifest: the client must stop reading long before the end.
+      const total = 100 * 2 ** 20;
+      res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', ...(fault === 'huge' ? { 'content-length': String(total) } : {}) });
+      const chunk = Buffer.alloc(2 ** 20, 0x20);
+      let sent = 0;
+      const pump = () => {
+        while (sent < total) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      res.on('error', () => {});
+      pump();
+      return;
+    }
     const upstream = await fetch(`http://${registry.host}${req.url}`, { headers: req.headers as Record<string, string>, method: req.method });
-    const body = new Uint8Array(await upstream.arrayBuffer());
+    let body = new Uint8Array(await upstream.arrayBuffer());
+    const headers = Object.fromEntries(upstream.headers);
     if (fault === 'corrupt' && body.length > 0) body[body.length - 1] ^= 0xff;
-    res.writeHead(upstream.status, Object.fromEntries(upstream.headers));
+    if (fault === 'wrong-type') {
+      const m = JSON.parse(new TextDecoder().decode(body)) as { mediaType?: string };
+      m.mediaType = 'application/vnd.example.not-an-image+json';
+      body = new TextEncoder().encode(JSON.stringify(m));
+      headers['content-type'] = m.mediaType;
+      headers['content-length'] = String(body.length);
+      headers['docker-content-digest'] = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    }
+    res.writeHead(upstream.status, headers);
+    if ((fault === 'truncate' || fault === 'truncate-blob') && body.length > 1) {
+      // Half the bytes, then the connection drops (the Content-Length promised them all).
+      res.write(body.subarray(0, body.length >> 1), () => res.socket?.destroy());
+      return;
+    }
     res.end(body);
   });
   await new Promise<void>((r) => proxy.listen(port, '127.0.0.1', () => r()));
@@ -104,6 +145,70 @@ describe('strata pull', () => {
     } finally {
       fresh.cleanup();
     }
+  });
+
+  it('resumes a blob download whose connection dropped, with a Range request', async () => {
+    const fresh = new Strata();
+    try {
+      // Two blob responses cut in half: the streaming unpack gives up on the first and the
+      // plain download resumes the second from where it broke off.
+      faults.push('truncate-blob', 'truncate-blob');
+      const before = ranges;
+      const r = await fresh.spawn(['pull', '--plain-http', `${proxyHost}/hello:1`]);
+      faults.length = 0;
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(ranges).toBeGreaterThan(before);
+      expect((await fresh.spawn(['run', '--rm', `${proxyHost}/hello:1`])).status).toBe(0);
+    } finally {
+      fresh.cleanup();
+    }
+  });
+
+  /** A pull through the proxy with `fault` on every request: one clear line, no image kept. */
+  async function refused(fault: Fault, pattern: RegExp, ref = `${proxyHost}/hello:1`): Promise<void> {
+    const fresh = new Strata();
+    try {
+      faults.push(...Array<Fault>(12).fill(fault));
+      const r = await fresh.spawn(['pull', '--plain-http', ref]);
+      faults.length = 0;
+      expect(r.status).toBe(125);
+      expect(r.stderr).toMatch(pattern);
+      expect(r.stderr.trim().split('\n').length).toBe(1);
+      const images = fresh.run(['images', '--format', 'json']);
+      expect(images.status).toBe(0);
+      expect(images.stdout).toBe('');
+    } finally {
+      fresh.cleanup();
+    }
+  }
+
+  it('refuses a download that keeps breaking off', () => refused('truncate', /^strata: .*(terminated|closed|incomplete|short|socket|fetch failed|premature|truncated)/im));
+
+  it('refuses a manifest with a media type it does not know', () => refused('wrong-type', /^strata: .*media type/m));
+
+  it('refuses a 100 MB manifest, announced or not, without reading it all', async () => {
+    const t0 = Date.now();
+    await refused('huge', /^strata: .*(limit|too large)/m);
+    await refused('huge-chunked', /^strata: .*(limit|too large)/m);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+  });
+
+  it('refuses an index with no wasip1/wasm platform', async () => {
+    const manifest = await fetch(`http://${registry.host}/v2/hello/manifests/1`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    const digest = manifest.headers.get('docker-content-digest')!;
+    const size = (await manifest.arrayBuffer()).byteLength;
+    const index = {
+      schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size, platform: { os: 'linux', architecture: 'amd64' } }],
+    };
+    const put = await fetch(`http://${registry.host}/v2/hello/manifests/linux-only`, {
+      method: 'PUT', headers: { 'Content-Type': 'application/vnd.oci.image.index.v1+json' }, body: JSON.stringify(index),
+    });
+    expect(put.status).toBe(201);
+    const r = s.run(['pull', '--plain-http', `${registry.host}/hello:linux-only`]);
+    expect(r.status).toBe(125);
+    expect(r.stderr).toMatch(/^strata: .*no wasip1\/wasm.*platform\n$/);
   });
 
   it('answers 404 and a missing registry with 125 and one line', () => {

@@ -97,16 +97,32 @@ export class RegistryClient {
 
   /** A manifest or index by tag or digest: its bytes (capped), media type and digest. */
   async manifest(ref: Reference, tagOrDigest: string): Promise<{ bytes: Uint8Array; mediaType: string; digest: Digest }> {
-    const res = await this.request(ref, `${this.base(ref)}/manifests/${tagOrDigest}`, { headers: { Accept: ACCEPT } });
-    if (res.status === 404) throw new RegistryError(`${ref.registry}/${ref.repository}:${tagOrDigest}: not found`, 404);
-    if (res.status === 401) throw new RegistryError(`${ref.registry}/${ref.repository}: unauthorized`, 401);
-    if (!res.ok) throw new RegistryError(`${ref.registry}/${ref.repository}: manifest request failed (${res.status})`, res.status);
-    const length = Number(res.headers.get('content-length') ?? 0);
-    if (length > MAX_MANIFEST_BYTES) {
-      await res.body?.cancel();
-      throw new RegistryError(`the manifest is ${length} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`);
+    const attempts = this.options.attempts ?? 4;
+    for (let attempt = 1; ; attempt++) {
+      const res = await this.request(ref, `${this.base(ref)}/manifests/${tagOrDigest}`, { headers: { Accept: ACCEPT } });
+      if (res.status === 404) throw new RegistryError(`${ref.registry}/${ref.repository}:${tagOrDigest}: not found`, 404);
+      if (res.status === 401) throw new RegistryError(`${ref.registry}/${ref.repository}: unauthorized`, 401);
+      if (!res.ok) throw new RegistryError(`${ref.registry}/${ref.repository}: manifest request failed (${res.status})`, res.status);
+      const length = Number(res.headers.get('content-length') ?? 0);
+      if (length > MAX_MANIFEST_BYTES) {
+        await res.body?.cancel();
+        throw new RegistryError(`the manifest is ${length} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`);
+      }
+      let bytes: Uint8Array;
+      try {
+        bytes = await readCapped(res, MAX_MANIFEST_BYTES);
+      } catch (e) {
+        if (e instanceof RegistryError) throw e;
+        // The connection dropped mid-body: ask again, as for a 5xx.
+        if (attempt >= attempts) throw new RegistryError(`${ref.registry}/${ref.repository}:${tagOrDigest}: the manifest download broke off (${(e as Error).message})`);
+        await backoff(attempt);
+        continue;
+      }
+      return this.checkManifest(res, bytes, tagOrDigest);
     }
-    const bytes = await readCapped(res, MAX_MANIFEST_BYTES);
+  }
+
+  private async checkManifest(res: Response, bytes: Uint8Array, tagOrDigest: string): Promise<{ bytes: Uint8Array; mediaType: string; digest: Digest }> {
     const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
     if (![...MANIFEST_TYPES, ...INDEX_TYPES, MEDIA.ociManifest].includes(mediaType)) {
       throw new RegistryError(`unexpected manifest media type ${JSON.stringify(mediaType)}`);
@@ -152,7 +168,7 @@ export class RegistryClient {
           }
           break;
         } catch (e) {
-          if (attempt >= attempts) throw new RegistryError(`blob ${digest}: download failed: ${(e as Error).message}`);
+          if (attempt >= attempts) throw new RegistryError(`blob ${digest}: the download broke off ${attempts} times (${(e as Error).message})`);
           await backoff(attempt);
         }
       }

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,5 +75,30 @@ export function buildToolImage(): string {
   const index = JSON.parse(execFileSync('cat', [join(layout, 'index.json')], { encoding: 'utf8' })) as { manifests: { annotations?: Record<string, string> }[] };
   index.manifests[0]!.annotations = { ...index.manifests[0]!.annotations, 'io.containerd.image.name': 'docker.io/library/tool:1' };
   writeFileSync(join(layout, 'index.json'), JSON.stringify(index));
+  return layout;
+}
+
+/**
+ * The tool image with umoci-made changeset layers on top (umoci writes `insert` layers
+ * without the tar end marker): /data/keep.txt added, then /data replaced by an opaque
+ * directory holding only new.txt, a whiteout for /etc/config, and /links/a and /links/b as
+ * hard links of one file. Tag `1` of a new layout; returns the layout path.
+ */
+export function buildChangesImage(): string {
+  const layout = buildToolImage();
+  const work = join(layout, '..', 'changes-src');
+  mkdirSync(join(work, 'olddata'), { recursive: true });
+  mkdirSync(join(work, 'newdata'));
+  mkdirSync(join(work, 'links'));
+  writeFileSync(join(work, 'olddata', 'keep.txt'), 'hidden by the opaque dir\n');
+  writeFileSync(join(work, 'newdata', 'new.txt'), 'only this in /data\n');
+  writeFileSync(join(work, 'links', 'a'), 'one file, two names\n');
+  linkSync(join(work, 'links', 'a'), join(work, 'links', 'b'));
+  const umoci = (...args: string[]) => execFileSync('umoci', args, { stdio: 'pipe' });
+  const image = `${layout}:1`;
+  umoci('insert', '--image', image, join(work, 'olddata'), '/data');
+  umoci('insert', '--image', image, '--opaque', join(work, 'newdata'), '/data');
+  umoci('insert', '--image', image, '--whiteout', '/etc/config');
+  umoci('insert', '--image', image, join(work, 'links'), '/links');
   return layout;
 }

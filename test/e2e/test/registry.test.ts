@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Strata } from '../src/cli.js';
+import { buildChangesImage, Strata } from '../src/cli.js';
 import { freePort, LocalRegistry } from '../src/registry.js';
 
 const hello = fileURLToPath(new URL('../../../examples/hello/image', import.meta.url));
@@ -98,6 +98,24 @@ describe('strata pull', () => {
     const ours = JSON.parse(s.run(['inspect', `${registry.host}/hello:1`]).stdout) as [{ RootFS: { Layers: string[] } }];
     expect(ours[0].RootFS.Layers).toEqual(theirs.rootfs.diff_ids);
     expect(s.run(['run', '--rm', `${registry.host}/hello:1`, 'registry']).stdout).toContain('argv: [/hello.wasm] [registry]');
+  });
+
+  it('pulls umoci changeset layers (opaque dir, whiteout, hard links) and applies them', () => {
+    const layout = buildChangesImage();
+    execFileSync('skopeo', ['copy', '--dest-tls-verify=false', `oci:${layout}:1`, `docker://${registry.host}/changes:1`], { stdio: 'pipe' });
+    expect(s.run(['pull', '--plain-http', `${registry.host}/changes:1`]).status).toBe(0);
+    const read = (path: string) => s.run(['run', '--rm', `${registry.host}/changes:1`, 'read', path]);
+    expect(read('/data/new.txt').stdout).toBe('only this in /data\n');
+    expect(read('/data/keep.txt')).toMatchObject({ status: 1, stdout: expect.stringMatching(/^error .*no such file/i) });
+    expect(read('/etc/config')).toMatchObject({ status: 1, stdout: expect.stringMatching(/^error .*no such file/i) });
+    expect(read('/links/b').stdout).toBe('one file, two names\n');
+    // The hard link survives into the container's view: export writes it as a link entry.
+    expect(s.run(['create', '--name', 'changes', `${registry.host}/changes:1`]).status).toBe(0);
+    const tar = `${s.root}/changes.tar`;
+    expect(s.run(['export', 'changes', '-o', tar]).status).toBe(0);
+    const listing = execFileSync('tar', ['--list', '--verbose', '--file', tar], { encoding: 'utf8' });
+    expect(listing).toMatch(/^h.* links\/b link to links\/a$/m);
+    expect(listing).not.toMatch(/ data\/keep\.txt$/m);
   });
 
   it('pulls zstd layers', () => {

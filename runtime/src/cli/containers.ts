@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { EXIT, RuntimeError } from '../exit-codes.js';
 import { parseEnv, parseMount, parseSeconds, parseSize } from '../options.js';
 import type { CreateOptions, Runtime } from '../runtime.js';
+import { prewarmWorker } from '../worker/host.js';
 import { collect, runtimeOf, startDetached } from './context.js';
 import { ago, table, write } from './output.js';
 
@@ -74,6 +75,7 @@ export function registerContainerCommands(program: Command): void {
   runFlags(program.command('run').description('create and start a container from an image'))
     .option('-d, --detach', 'run in the background and print the container id')
     .action(async (image: string, args: string[], flags: RunFlags, cmd: Command) => {
+      if (!flags.detach) prewarmWorker();
       const rt = await runtimeOf(cmd);
       const c = await rt.create(image, createOptions(flags, args));
       if (flags.detach) {
@@ -95,6 +97,7 @@ export function registerContainerCommands(program: Command): void {
     .option('-i, --interactive', 'attach stdin')
     .argument('<container>')
     .action(async (ref: string, flags: { attach?: boolean; interactive?: boolean }, cmd: Command) => {
+      if (flags.attach) prewarmWorker();
       const rt = await runtimeOf(cmd);
       const c = rt.containers.resolve(ref);
       if (!flags.attach) {

@@ -55,6 +55,14 @@ class WorkerPool {
     return { worker, remote: Comlink.wrap<ContainerWorkerApi>(nodeEndpoint(worker)) };
   }
 
+  /** Start a worker now and keep it idle, so its boot overlaps whatever comes before a run. */
+  prewarm(): void {
+    if (this.idle.length > 0) return;
+    const w = this.acquire();
+    w.worker.unref();
+    this.idle.push(w);
+  }
+
   release(w: PooledWorker, healthy: boolean): void {
     if (healthy && this.idle.length < this.max) {
       w.worker.unref();
@@ -66,6 +74,15 @@ class WorkerPool {
 }
 
 const pool = new WorkerPool(4);
+
+/**
+ * Boot a container worker ahead of the next run (a worker takes tens of milliseconds to
+ * start; `strata run` calls this first thing, so the boot overlaps opening the stores,
+ * resolving the image and writing the container's records).
+ */
+export function prewarmWorker(): void {
+  pool.prewarm();
+}
 
 /**
  * Run one container start in a worker thread (a warm one from the pool when there is one).

@@ -64,8 +64,9 @@ export class ContainerStore {
     const full: ContainerConfig = { ...config, id, name, created: new Date().toISOString() };
     const tmp = join(this.dir, `.tmp-${id}`);
     mkdirSync(tmp);
-    writeFileAtomic(join(tmp, 'config.json'), JSON.stringify(full, null, 2));
-    writeFileAtomic(join(tmp, 'state.json'), JSON.stringify({ status: 'created' } satisfies ContainerState));
+    const durable = { durable: !full.autoRemove };
+    writeFileAtomic(join(tmp, 'config.json'), JSON.stringify(full, null, 2), durable);
+    writeFileAtomic(join(tmp, 'state.json'), JSON.stringify({ status: 'created' } satisfies ContainerState), durable);
     renameSync(tmp, join(this.dir, id));
     return full;
   }
@@ -75,7 +76,15 @@ export class ContainerStore {
     for (const id of readdirSync(this.dir)) {
       if (id.startsWith('.')) continue;
       try {
-        out.push({ config: this.config(id), state: this.state(id) });
+        const config = this.config(id);
+        const state = this.state(id);
+        // A --rm container whose process died (a signal ended an attached run) is removed
+        // the next time anyone looks, as its process would have done.
+        if (config.autoRemove && state.status === 'exited' && state.pid !== undefined && !alive(state.pid)) {
+          this.remove(id);
+          continue;
+        }
+        out.push({ config, state });
       } catch {
         // A container removed while listing.
       }
@@ -107,7 +116,16 @@ export class ContainerStore {
   }
 
   setState(id: string, state: ContainerState): void {
-    writeFileAtomic(join(this.dir, id, 'state.json'), JSON.stringify(state));
+    writeFileAtomic(join(this.dir, id, 'state.json'), JSON.stringify(state), this.durability(id));
+  }
+
+  /**
+   * A --rm container's records are written atomically but not synced to disk: it is removed
+   * when it exits, so surviving a power cut is worth nothing, and a short run pays for every
+   * fsync. Everything else is synced.
+   */
+  private durability(id: string): { durable: boolean } {
+    return { durable: !this.config(id).autoRemove };
   }
 
   upperPath(id: string): string {
@@ -120,7 +138,7 @@ export class ContainerStore {
   }
 
   saveUpper(id: string, bytes: Uint8Array): void {
-    writeFileAtomic(this.upperPath(id), bytes);
+    writeFileAtomic(this.upperPath(id), bytes, this.durability(id));
   }
 
   appendLog(id: string, stream: 'stdout' | 'stderr', bytes: Uint8Array): void {

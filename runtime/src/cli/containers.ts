@@ -51,15 +51,23 @@ function runFlags(cmd: Command): Command {
     .passThroughOptions();
 }
 
-/** Run attached: stream output, pass stdin with -i, forward SIGINT/SIGTERM as a kill. */
+/**
+ * Run attached: stream output, pass stdin with -i, forward SIGINT/SIGTERM as a kill. Without
+ * stdin or a time limit the program runs on this thread (no worker to boot); a signal then
+ * ends the process, as it would end a program run directly.
+ */
 async function attach(rt: Runtime, id: string, interactive: boolean): Promise<number> {
+  const inProcess = !interactive && rt.containers.config(id).timeoutSeconds === undefined;
   const started = rt.start(id, {
     ...(interactive ? { stdin: process.stdin as unknown as AsyncIterable<Uint8Array> } : {}),
     onOutput: (stream, bytes) => (stream === 'stdout' ? process.stdout : process.stderr).write(bytes),
+    inProcess,
   });
   const onSignal = () => started.kill();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  if (!inProcess) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
   try {
     const r = await started.done;
     if (r.error && r.exitCode !== EXIT.KILLED) process.stderr.write(`strata: ${r.error}\n`);
@@ -75,7 +83,7 @@ export function registerContainerCommands(program: Command): void {
   runFlags(program.command('run').description('create and start a container from an image'))
     .option('-d, --detach', 'run in the background and print the container id')
     .action(async (image: string, args: string[], flags: RunFlags, cmd: Command) => {
-      if (!flags.detach) prewarmWorker();
+      if (!flags.detach && (flags.interactive || flags.timeout !== undefined)) prewarmWorker();
       const rt = await runtimeOf(cmd);
       const c = await rt.create(image, createOptions(flags, args));
       if (flags.detach) {
@@ -97,7 +105,7 @@ export function registerContainerCommands(program: Command): void {
     .option('-i, --interactive', 'attach stdin')
     .argument('<container>')
     .action(async (ref: string, flags: { attach?: boolean; interactive?: boolean }, cmd: Command) => {
-      if (flags.attach) prewarmWorker();
+      if (flags.attach && flags.interactive) prewarmWorker();
       const rt = await runtimeOf(cmd);
       const c = rt.containers.resolve(ref);
       if (!flags.attach) {

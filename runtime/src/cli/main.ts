@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * `strata`: the docker-like CLI (contract: DESIGN.md §4). Every command is a thin layer over
  * the Runtime library; errors become one line on stderr and a non-zero status (125 when
@@ -28,9 +27,8 @@ for (const stream of [process.stdout, process.stderr]) {
 registerContainerCommands(program);
 registerImageCommands(program);
 
-try {
-  await program.parseAsync(process.argv);
-} catch (e) {
+// Not a top-level await: the CLI bundle is CommonJS (see scripts/bundle.mjs).
+program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? 0 : EXIT.RUNTIME_ERROR;
   } else {
@@ -39,4 +37,4 @@ try {
     process.exitCode = e instanceof RuntimeError ? e.exitCode : EXIT.RUNTIME_ERROR;
     if (process.env.STRATA_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
   }
-}
+});

@@ -1,137 +1,33 @@
-import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { OverlayFs } from '@strata/overlay';
-import type { Digest } from '@strata/store';
-import { MountFs, type SyncFs } from '@strata/syncfs';
-import { WASI } from '@strata/wasi';
-import { HostDirFs } from '@strata/wasi/node';
-import { EXIT } from '../exit-codes.js';
-import { mkdirs, readWholeFile, resolveGuestPath } from '../guest-paths.js';
-import { capMemory, MemoryLimitError } from '../memory-limit.js';
 import { StdinReader } from '../stdin-ring.js';
-import { openStores } from '../stores.js';
 import type { ContainerWorkerApi, ModuleCacheApi, RunRequest, RunResult } from './protocol.js';
+import { runContainer } from './run-container.js';
 
-/** The exit status of a program that trapped while running (128 + SIGABRT, as wasmtime). */
-const TRAPPED = 134;
-
+/** A container worker thread: runs container starts the host sends (see protocol.ts). */
 const api: ContainerWorkerApi = {
   async run(req: RunRequest): Promise<RunResult> {
     const modules = Comlink.wrap<ModuleCacheApi>(nodeEndpoint(req.modules));
+    const out = req.output;
     try {
-      return await runContainer(req, modules);
+      const { output: _o, modules: _m, stdin: _s, ...request } = req;
+      const r = await runContainer(request, {
+        stdin: req.stdin ? new StdinReader(req.stdin) : { read: () => 0, ready: () => true },
+        send: (stream, bytes) => {
+          const copy = bytes.slice();
+          out.postMessage({ stream, bytes: copy }, [copy.buffer]);
+        },
+        modules,
+      });
+      return r.upper ? Comlink.transfer(r, [r.upper.buffer]) : r;
     } finally {
       modules[Comlink.releaseProxy]();
       req.modules.close();
       // Every chunk was posted before this marker; the host waits for it before finishing.
-      req.output.postMessage({ end: true });
+      out.postMessage({ end: true });
     }
   },
 };
-
-async function runContainer(req: RunRequest, modules: Comlink.Remote<ModuleCacheApi>): Promise<RunResult> {
-    const out = req.output;
-    const send = (stream: 'stdout' | 'stderr') => (bytes: Uint8Array) => {
-      const copy = bytes.slice();
-      out.postMessage({ stream, bytes: copy }, [copy.buffer]);
-    };
-    const fail = (exitCode: number, error: string): RunResult => ({ exitCode, error });
-
-    const { content, layer } = await openStores(req.root);
-    const lowers = await Promise.all(req.diffIds.map((d) => layer(d)));
-    const overlay = req.upper ? OverlayFs.restore({ lowers, content }, req.upper) : new OverlayFs({ lowers, content });
-
-    // Bind mounts: the mount point is created in the container if missing, as docker does.
-    const mounts = req.mounts.map((m) => ({ at: mkdirs(overlay, m.guest), fs: new HostDirFs(m.host, { readOnly: m.readOnly }) as SyncFs }));
-    const root = mounts.length ? new MountFs(overlay, mounts) : overlay;
-
-    const entry = req.argv[0];
-    if (!entry) return fail(EXIT.RUNTIME_ERROR, 'no entrypoint: the image has no Entrypoint or Cmd, and none was given');
-    let bytes: Uint8Array | undefined;
-    let read: () => Uint8Array;
-    let digest: string;
-    if (req.moduleBlob) {
-      // A wasm artifact: the module is a blob of the content store, the rootfs is empty.
-      bytes = await content.get(req.moduleBlob as Digest);
-      read = () => bytes!;
-      digest = req.moduleBlob;
-    } else {
-      const path = findEntrypoint(root, entry, req.env, req.workdir);
-      if (path === undefined) return fail(EXIT.NOT_FOUND, `${entry}: no such file in the container`);
-      const node = resolveGuestPath(root, path)!;
-      if (root.stat(node).type !== 'file') return fail(EXIT.NOT_RUNNABLE, `${entry}: not a regular file`);
-      // A module straight from an image layer is named by its content digest, known without
-      // reading it: a cached compile then skips reading and hashing the file as well.
-      const inOverlay = root instanceof MountFs ? root.inner(node) : { index: 0, id: node };
-      const layerDigest = inOverlay.index === 0 ? overlay.contentDigest(inOverlay.id) : undefined;
-      read = () => (bytes ??= readWholeFile(root, node));
-      digest = layerDigest ?? `sha256:${createHash('sha256').update(read()).digest('hex')}`;
-    }
-    const key = `${digest}:${req.memoryBytes ?? 'nolimit'}`;
-    let module = await modules.get(key);
-    if (!module) {
-      const b = read();
-      if (b.length < 4 || b[0] !== 0 || b[1] !== 0x61 || b[2] !== 0x73 || b[3] !== 0x6d) {
-        return fail(EXIT.NOT_RUNNABLE, `${entry}: not a WebAssembly module`);
-      }
-      try {
-        const code = req.memoryBytes !== undefined ? capMemory(b, req.memoryBytes) : b;
-        module = await WebAssembly.compile(code as Uint8Array<ArrayBuffer>);
-      } catch (e) {
-        if (e instanceof MemoryLimitError) return fail(EXIT.NOT_RUNNABLE, `${entry}: ${e.message}`);
-        return fail(EXIT.NOT_RUNNABLE, `${entry}: not a valid module: ${(e as Error).message}`);
-      }
-      await modules.put(key, module);
-    }
-
-    const stdin = req.stdin ? new StdinReader(req.stdin) : { read: () => 0, ready: () => true };
-    // WorkingDir is created, as docker creates it, but WASI preview1 has no process working
-    // directory to hand over: wasi-libc starts every program in "/", and it matches a "."
-    // preopen and "/" alike (the one listed last wins for relative and absolute paths), so a
-    // second preopen cannot stand in for it. Relative paths resolve from "/".
-    if (req.workdir !== '/' && req.workdir !== '') mkdirs(overlay, req.workdir);
-    const preopens: Record<string, SyncFs> = { '/': root };
-    const wasi = new WASI({
-      args: req.argv,
-      env: req.env,
-      preopens,
-      stdin,
-      stdout: send('stdout'),
-      stderr: send('stderr'),
-    });
-    let instance: WebAssembly.Instance;
-    try {
-      instance = await WebAssembly.instantiate(module, wasi.getImportObject());
-    } catch (e) {
-      return fail(EXIT.NOT_RUNNABLE, `${entry}: cannot start: ${(e as Error).message}`);
-    }
-    let exitCode: number;
-    try {
-      exitCode = wasi.start(instance);
-    } catch (e) {
-      if (!(e instanceof WebAssembly.RuntimeError)) throw e;
-      send('stderr')(new TextEncoder().encode(`strata: ${entry} trapped: ${e.message}\n`));
-      exitCode = TRAPPED;
-    }
-    const upper = overlay.saveUpper();
-    return Comlink.transfer({ exitCode, upper }, [upper.buffer]);
-}
-
-/** docker's lookup: a path with a slash is taken as is (relative to the workdir); a bare
- * name is searched in $PATH. */
-function findEntrypoint(fs: SyncFs, entry: string, env: string[], workdir: string): string | undefined {
-  if (entry.includes('/')) {
-    const p = entry.startsWith('/') ? entry : `${workdir}/${entry}`;
-    return resolveGuestPath(fs, p) === undefined ? undefined : p;
-  }
-  const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-  for (const dir of pathVar.split(':')) {
-    const p = `${dir || '.'}/${entry}`;
-    if (resolveGuestPath(fs, p) !== undefined) return p;
-  }
-  return undefined;
-}
 
 Comlink.expose(api, nodeEndpoint(parentPort!));

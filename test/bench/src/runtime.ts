@@ -27,6 +27,11 @@ const toolWasm = join(repo, 'test/e2e/guests/tool.wasm');
 const work = mkdtempSync(join(tmpdir(), 'strata-bench-rt-'));
 const root = join(work, 'root');
 
+/** A timed process that failed would time nothing worth printing. */
+function succeeded(r: { status: number | null }): void {
+  if (r.status !== 0) throw new Error(`a benchmark process exited with ${r.status}`);
+}
+
 const ns = (fn: () => void) => {
   const t0 = process.hrtime.bigint();
   fn();
@@ -110,8 +115,8 @@ process.exitCode = wasi.start(new WebAssembly.Instance(m, wasi.getImportObject()
   const strataRun: number[] = [];
   const nodeRun: number[] = [];
   for (let r = 0; r < RUNS; r++) {
-    strataRun.push(ns(() => spawnSync(process.execPath, [cli, '--root', root, 'run', '--rm', 'strata-hello'], { stdio: 'ignore' })));
-    nodeRun.push(ns(() => spawnSync(process.execPath, ['--no-warnings', nodeWasi, fsRoot, helloWasm], { stdio: 'ignore' })));
+    strataRun.push(ns(() => succeeded(spawnSync(process.execPath, [cli, '--root', root, 'run', '--rm', 'strata-hello'], { stdio: 'ignore' }))));
+    nodeRun.push(ns(() => succeeded(spawnSync(process.execPath, ['--no-warnings', nodeWasi, fsRoot, helloWasm], { stdio: 'ignore' }))));
   }
 
   // 2. compiled-module cache: first vs second start of a ~30 MB module
@@ -148,15 +153,20 @@ process.exitCode = wasi.start(new WebAssembly.Instance(m, wasi.getImportObject()
   await Promise.all(held.map((h) => h.done));
   const perIdle = (during - before) / IDLE;
 
-  const first = await time(() => rt.run('big:1', { autoRemove: true }));
+  // A run that failed would time nothing worth printing.
+  const ok = async (p: Promise<{ exitCode: number; error?: string }>) => {
+    const r = await p;
+    if (r.exitCode !== 0) throw new Error(`a benchmark container failed (${r.exitCode}): ${r.error ?? ''}`);
+  };
+  const first = await time(() => ok(rt.run('big:1', { autoRemove: true })));
   const again: number[] = [];
-  for (let r = 0; r < RUNS; r++) again.push(await time(() => rt.run('big:1', { autoRemove: true })));
+  for (let r = 0; r < RUNS; r++) again.push(await time(() => ok(rt.run('big:1', { autoRemove: true }))));
 
   // 3. containers per second, 40 at once
   const N = 40;
   const burst: number[] = [];
   for (let r = 0; r < RUNS; r++) {
-    burst.push(await time(() => Promise.all(Array.from({ length: N }, () => rt.run('strata-hello', { autoRemove: true })))));
+    burst.push(await time(() => Promise.all(Array.from({ length: N }, () => ok(rt.run('strata-hello', { autoRemove: true }))))));
   }
   const rate = N / (median(burst) / 1e9);
 

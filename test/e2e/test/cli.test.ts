@@ -129,6 +129,18 @@ describe('hostile programs', () => {
   });
 });
 
+describe('attached runs on the CLI thread', () => {
+  it('a signal ends an attached --rm run; the container is gone at the next look', async () => {
+    const running = s.spawn(['run', '--rm', '--name', 'rmme', 'tool:1', 'loop']);
+    for (let i = 0; i < 100 && !s.run(['ps', '--format', 'json']).stdout.includes('"rmme"'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(s.run(['kill', 'rmme']).status).toBe(0);
+    const r = await running;
+    expect(r.status).not.toBe(0);
+    expect(s.run(['ps', '-a', '--format', 'json']).stdout).not.toContain('"rmme"');
+    expect(s.run(['run', '--rm', 'tool:1', 'exit', '4']).status).toBe(4);
+  });
+});
+
 describe('crash safety', () => {
   it('a runtime process killed mid-run leaves the records whole: the container reads as exited (137) and can be removed', async () => {
     expect(s.run(['run', '--name', 'crashy', 'tool:1', 'write', '/data/before', 'kept']).status).toBe(0);

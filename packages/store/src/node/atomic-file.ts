@@ -1,19 +1,25 @@
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-/** Write a file so that a crash leaves the old contents or the new, never a mix. */
-export function writeFileAtomic(path: string, data: Uint8Array | string): void {
+/**
+ * Write a file so that a crash leaves the old contents or the new, never a mix. `durable`
+ * (the default) also syncs the file and its directory, so the new contents survive a power
+ * cut; without it the rename is still atomic for a crashing process.
+ */
+export function writeFileAtomic(path: string, data: Uint8Array | string, options: { durable?: boolean } = {}): void {
+  const durable = options.durable ?? true;
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   const fd = openSync(tmp, 'w', 0o644);
   try {
     const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
     let off = 0;
     while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   renameSync(tmp, path);
+  if (!durable) return;
   const dfd = openSync(dirname(path), 'r');
   try {
     fsyncSync(dfd);

@@ -7,7 +7,7 @@ import { commitTar, OverlayFs, type Change } from '@strata/overlay';
 import { ImageError, ImageStore, MEDIA, type ImageRecord } from '@strata/image';
 import { DiskImageMeta } from '@strata/image/node';
 import { importLayer, type Digest } from '@strata/store';
-import { DiskContentStore, DiskLayerStore, nodeSha256 } from '@strata/store/node';
+import { DiskContentStore, DiskLayerStore, nodeGunzip, nodeSha256 } from '@strata/store/node';
 import { ContainerStore, type ContainerConfig, type ContainerState } from './container-store.js';
 import { EXIT, RuntimeError } from './exit-codes.js';
 import { commitImage } from './commit-image.js';
@@ -85,7 +85,7 @@ export class Runtime {
   private constructor(readonly root: string) {
     this.content = new DiskContentStore(root);
     this.layers = new DiskLayerStore(root);
-    this.images = new ImageStore(this.content, this.layers, new DiskImageMeta(root), nodeSha256);
+    this.images = new ImageStore(this.content, this.layers, new DiskImageMeta(root), nodeSha256, nodeGunzip);
     this.containers = new ContainerStore(root);
   }
 

@@ -1,5 +1,5 @@
 import {
-  collectGarbage, importLayer, NotFoundError, type ContentStore, type Digest, type HasherFactory, type LayerStore,
+  collectGarbage, importLayer, NotFoundError, type ContentStore, type Digest, type Gunzip, type HasherFactory, type LayerStore,
 } from '@strata/store';
 import { INDEX_TYPES, isWasmPlatform, LAYER_TYPES, MANIFEST_TYPES, WASM_LAYER_TYPES, type ImageConfig, type Index, type Manifest } from './media-types.js';
 import { familiarName, normalizeReference, parseReference } from './reference.js';
@@ -60,6 +60,8 @@ export class ImageStore {
     readonly layers: LayerStore,
     private readonly meta: ImageMetaStore,
     readonly hasher?: HasherFactory,
+    /** The platform's faster gzip decoder (`nodeGunzip` in Node), for layer imports. */
+    readonly gunzip?: Gunzip,
   ) {}
 
   async list(): Promise<{ record: ImageRecord; names: string[] }[]> {
@@ -138,7 +140,7 @@ export class ImageStore {
         if (!(await this.layers.has(diffId))) {
           if (!(await this.content.has(l.digest as Digest))) throw new ImageError(`missing layer blob ${l.digest}`);
           const layer = await importLayer(this.content, this.content.stream(l.digest as Digest), {
-            expectedDiffId: diffId, expectedDigest: l.digest as Digest, ...(this.hasher ? { hasher: this.hasher } : {}),
+            expectedDiffId: diffId, expectedDigest: l.digest as Digest, ...(this.hasher ? { hasher: this.hasher } : {}), ...(this.gunzip ? { gunzip: this.gunzip } : {}),
           });
           await this.layers.put(layer);
         }

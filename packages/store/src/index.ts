@@ -6,7 +6,7 @@ export { MemoryContentStore } from './memory-content-store.js';
 export { importLayer, type ImportedLayer, type ImportOptions } from './import/import-layer.js';
 export { ChangesetBuilder } from './import/changeset-rules.js';
 export { readTar, type TarEntry, type TarHeader } from './import/tar-reader.js';
-export { detectCompression, type Compression } from './import/decompress.js';
+export { detectCompression, type Compression, type Gunzip } from './import/decompress.js';
 export { MemoryLayerStore, collectGarbage, type LayerStore } from './layer-store.js';
 export { encodeLayer, decodeLayer, base64, unbase64 } from './layer-codec.js';
 export { IdbContentStore, IDB_CHUNK } from './idb/idb-content-store.js';

@@ -71,19 +71,31 @@ async function streamLayer(
   const w = await store.content.writer();
   try {
     const res = await client.blobResponse(ref, digest);
-    const [toStore, toImport] = res.body!.tee();
-    const write = (async () => {
-      const reader = toStore.getReader();
+    // One read of the body feeds both the blob writer and the importer, the same chunk to
+    // each (neither changes it): ReadableStream.tee would copy every chunk for its second
+    // branch. The importer pulls; each chunk is written to the store before it is handed on.
+    const reader = res.body!.getReader();
+    const fanOut = (async function* () {
       for (;;) {
         const r = await reader.read();
         if (r.done) break;
         await w.write(r.value);
         onBytes(r.value.length);
+        yield r.value;
       }
-      await w.commit(digest);
     })();
-    const imported = importLayer(store.content, toImport, { expectedDiffId: diffId, ...(hasher ? { hasher } : {}) });
-    const [, layer] = await Promise.all([write, imported]);
+    // The writer verifies the blob's digest at commit, before the layer is kept.
+    const imported = importLayer(store.content, fanOut, {
+      expectedDiffId: diffId, verifiedDigest: digest, ...(hasher ? { hasher } : {}), ...(store.gunzip ? { gunzip: store.gunzip } : {}),
+    });
+    const write = imported.then(async (layer) => {
+      // The importer reads the blob to its end (it hashes it); drain anyway, so the writer has
+      // every byte before the digest is checked.
+      for await (const _ of fanOut) { /* written by the generator */ }
+      await w.commit(digest);
+      return layer;
+    });
+    const layer = await write;
     await store.layers.put(layer);
     return true;
   } catch {

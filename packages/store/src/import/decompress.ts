@@ -3,6 +3,14 @@ import { LayerFormatError } from '../errors.js';
 
 export type Compression = 'none' | 'gzip' | 'zstd';
 
+/**
+ * A platform's gzip decoder, for when it beats DecompressionStream (Node's zlib streams with
+ * large output chunks are about 3x faster than its DecompressionStream): compressed chunks in,
+ * tar bytes out; corrupt data must fail with a LayerFormatError, a failing source with the
+ * source's own error. `@strata/store/node` has one.
+ */
+export type Gunzip = (source: AsyncIterable<Uint8Array>) => AsyncIterable<Uint8Array>;
+
 /** Peek at the first bytes: gzip `1f 8b`, zstd frame `28 b5 2f fd`, else an uncompressed tar. */
 export function detectCompression(head: Uint8Array): Compression {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
@@ -16,9 +24,13 @@ export function detectCompression(head: Uint8Array): Compression {
  * native addon, so it runs in workers as well as Node). Corrupt input becomes a
  * LayerFormatError.
  */
-export async function* decompress(source: AsyncIterable<Uint8Array>, compression: Compression): AsyncGenerator<Uint8Array> {
+export async function* decompress(source: AsyncIterable<Uint8Array>, compression: Compression, gunzip?: Gunzip): AsyncGenerator<Uint8Array> {
   if (compression === 'none') {
     yield* source;
+    return;
+  }
+  if (compression === 'gzip' && gunzip) {
+    yield* gunzip(source);
     return;
   }
   if (compression === 'gzip') {

@@ -3,7 +3,7 @@ import { DigestMismatchError } from '../errors.js';
 import { webSha256, type HasherFactory } from '../hash.js';
 import type { Digest, LayerEntry, LayerIndex } from '../types.js';
 import { ChangesetBuilder } from './changeset-rules.js';
-import { decompress, detectCompression, type Compression } from './decompress.js';
+import { decompress, detectCompression, type Compression, type Gunzip } from './decompress.js';
 import { readTar, type TarHeader } from './tar-reader.js';
 
 export interface ImportOptions {
@@ -14,6 +14,14 @@ export interface ImportOptions {
   /** The digest the blob as given must have (the compressed layer, as a manifest names it). */
   expectedDigest?: Digest;
   hasher?: HasherFactory;
+  /** A faster gzip decoder than DecompressionStream, where the platform has one. */
+  gunzip?: Gunzip;
+  /**
+   * The compressed blob's digest when the caller verifies it itself (a pull writes the same
+   * bytes to a content writer, which checks them at commit): the importer then does not hash
+   * the compressed bytes a second time, and reports this digest.
+   */
+  verifiedDigest?: Digest;
 }
 
 /** A layer after import: its index plus what was measured on the way. */
@@ -54,11 +62,12 @@ export async function importLayer(
     const head = await source.peek(4);
     const compression = options.compression === undefined || options.compression === 'auto' ? detectCompression(head) : options.compression;
     // An uncompressed layer's digest is its diffID: hash it once.
+    const hashRaw = options.verifiedDigest === undefined;
     const rawSource = compression === 'none' ? source : tap(source, (chunk) => {
-      raw.update(chunk);
+      if (hashRaw) raw.update(chunk);
       compressedSize += chunk.length;
     });
-    const tarBytes = tap(decompress(rawSource, compression), (chunk) => {
+    const tarBytes = tap(decompress(rawSource, compression, options.gunzip), (chunk) => {
       tarHash.update(chunk);
       size += chunk.length;
     });
@@ -82,7 +91,7 @@ export async function importLayer(
     // Drain whatever follows the end-of-archive marker so the digests cover the whole blob.
     for await (const _ of tarBytes) { /* trailing zero blocks */ }
     const diffId = tarHash.digest();
-    const digest = compression === 'none' ? diffId : raw.digest();
+    const digest = compression === 'none' ? diffId : (options.verifiedDigest ?? raw.digest());
     if (compression === 'none') compressedSize = size;
     if (options.expectedDiffId && options.expectedDiffId !== diffId) throw new DigestMismatchError(options.expectedDiffId, diffId, 'layer diffID');
     if (options.expectedDigest && options.expectedDigest !== digest) throw new DigestMismatchError(options.expectedDigest, digest, 'layer');

@@ -3,3 +3,4 @@ export { DiskLayerStore } from './disk-layer-store.js';
 export { importDirectory } from './import-directory.js';
 export { nodeSha256 } from './hash.js';
 export { writeFileAtomic } from './atomic-file.js';
+export { nodeGunzip } from './gunzip.js';

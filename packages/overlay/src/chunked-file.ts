@@ -182,21 +182,39 @@ export class ChunkedFile {
 }
 
 /**
- * Full chunks are carved out of 1 MiB slabs: a 64 MiB file is 64 buffers for the engine to
- * track instead of 1,024, which keeps the garbage collector out of long write runs. A slab
- * lives while any of its chunks does; smaller (growing) chunks are allocated on their own.
+ * Chunks are carved out of slabs instead of each getting an ArrayBuffer of its own: a new
+ * ArrayBuffer is a malloc, external-memory accounting and a finaliser for the garbage
+ * collector, which dominated a workload of many small files. Full chunks come from 1 MiB
+ * slabs (a 64 MiB file is 64 buffers for the engine to track instead of 1,024); small ones
+ * (a growing file's first chunk, up to 16 KiB) from 256 KiB slabs. A slab lives while any of
+ * its chunks does: a file that grows past a small chunk leaves the old one's bytes unused
+ * until the slab goes, at most what the file holds now.
  */
 const SLAB = 16 * CHUNK_SIZE;
 let slab: Uint8Array | undefined;
 let slabUsed = SLAB;
 
+const SMALL_MAX = 16 * 1024;
+const SMALL_SLAB = 256 * 1024;
+let small: Uint8Array | undefined;
+let smallUsed = SMALL_SLAB;
+
 function allocChunk(capacity: number): Uint8Array {
-  if (capacity !== CHUNK_SIZE) return new Uint8Array(capacity);
-  if (slabUsed === SLAB) {
-    slab = new Uint8Array(SLAB);
-    slabUsed = 0;
+  if (capacity === CHUNK_SIZE) {
+    if (slabUsed === SLAB) {
+      slab = new Uint8Array(SLAB);
+      slabUsed = 0;
+    }
+    const chunk = slab!.subarray(slabUsed, slabUsed + CHUNK_SIZE);
+    slabUsed += CHUNK_SIZE;
+    return chunk;
   }
-  const chunk = slab!.subarray(slabUsed, slabUsed + CHUNK_SIZE);
-  slabUsed += CHUNK_SIZE;
+  if (capacity > SMALL_MAX) return new Uint8Array(capacity);
+  if (smallUsed + capacity > SMALL_SLAB) {
+    small = new Uint8Array(SMALL_SLAB);
+    smallUsed = 0;
+  }
+  const chunk = small!.subarray(smallUsed, smallUsed + capacity);
+  smallUsed += capacity;
   return chunk;
 }

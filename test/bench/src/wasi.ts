@@ -11,7 +11,10 @@
  *
  * Goals (packages/wasi/README.md, Benchmarks): stress ≤ 1.0× node:wasi on tmpfs and within
  * 1.5× native; seq ≤ 1.0× node:wasi; statloop rate reported against node:wasi.
- * A peer whose single run exceeds BUDGET_NS is not repeated (its cell says how many runs).
+ * Each peer runs in a process of its own, one warm-up run per workload before the timed ones
+ * (the same for every peer): a peer timed in a heap the others filled, or in its JIT's first
+ * minutes, measures the bench rather than itself. A peer whose warm-up exceeds BUDGET_NS is
+ * not repeated (its cell says how many runs).
  * Data is generated at run time; node:wasi and native work in /dev/shm.
  */
 import { spawnSync } from 'node:child_process';
@@ -28,6 +31,7 @@ const { values: opts } = parseArgs({
     files: { type: 'string', default: '2000' },
     mib: { type: 'string', default: '64' },
     stats: { type: 'string', default: '200000' },
+    peer: { type: 'string' },
   },
 });
 const RUNS = Number(opts.runs);
@@ -88,50 +92,74 @@ async function setUp(name: string, make: () => Peer | Promise<Peer>): Promise<Pe
   }
 }
 
-async function main(): Promise<void> {
-  // Each peer compiles the module itself: V8 tiers a module up (Liftoff → TurboFan) as it
-  // runs, and a module shared between peers would hand the first peer's warm-up to the rest.
-  const bytes = readFileSync(join(benchDir, 'fsbench.wasm'));
-  const module = () => new WebAssembly.Module(bytes);
-  const peers: Peer[] = [
-    await setUp('Strata (overlay)', () => strataPeer(module())),
-    await setUp('node:wasi (tmpfs)', () => nodeWasiPeer(module())),
-    await setUp('browser_wasi_shim', () => shimPeer(module())),
-    await setUp('@wasmer/wasi', () => wasmerPeer(module())),
-    await setUp('native (tmpfs)', () => nativePeer(buildNative())),
-  ];
-  console.log(`fsbench: ${RUNS} runs per cell, medians; node ${process.version}; ${peers.length} peers\n`);
+const PEERS: [string, (module: () => WebAssembly.Module) => Peer | Promise<Peer>][] = [
+  ['Strata (overlay)', (m) => strataPeer(m())],
+  ['node:wasi (tmpfs)', (m) => nodeWasiPeer(m())],
+  ['browser_wasi_shim', (m) => shimPeer(m())],
+  ['@wasmer/wasi', (m) => wasmerPeer(m())],
+  ['native (tmpfs)', () => nativePeer(buildNative())],
+];
 
-  const cells = new Map<string, Cell>();
-  const key = (w: Workload, p: Peer) => `${w.label}\0${p.name}`;
+/**
+ * One peer, alone in this process (the parent starts one process per peer, so no peer runs
+ * in a heap another one filled): per workload one warm-up run, not counted (the JIT's
+ * warm-up, the same for every peer), then RUNS timed runs. Prints its cells as JSON.
+ */
+async function runPeer(index: number): Promise<void> {
+  const bytes = readFileSync(join(benchDir, 'fsbench.wasm'));
+  const [name, make] = PEERS[index]!;
+  const peer = await setUp(name, () => make(() => new WebAssembly.Module(bytes)));
+  const cells: Record<string, Cell> = {};
   for (const w of WORKLOADS) {
-    for (const p of peers) cells.set(key(w, p), { ns: [], ops: 0 });
-    // Round-robin over peers so drift in machine load spreads evenly.
-    for (let run = 0; run < RUNS; run++) {
+    const cell: Cell = { ns: [], ops: 0 };
+    cells[w.label] = cell;
+    try {
+      const warm = parseResult(await peer.run(w.args));
+      // A peer this slow gets its one run counted rather than more runs.
+      const total = warm.ns > BUDGET_NS ? 1 : RUNS;
+      if (total === 1) Object.assign(cell, { ns: [warm.ns], ops: warm.ops, checksum: warm.checksum });
+      for (let run = cell.ns.length; run < total; run++) {
+        const r = parseResult(await peer.run(w.args));
+        cell.ns.push(r.ns);
+        cell.ops = r.ops;
+        if (w.checksum && cell.checksum !== undefined && cell.checksum !== r.checksum) throw new Error('checksum changed between runs');
+        cell.checksum = r.checksum;
+      }
+    } catch (e) {
+      cell.error = (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 120);
+    }
+  }
+  process.stdout.write(JSON.stringify({ name, cells }));
+}
+
+async function main(): Promise<void> {
+  console.log(`fsbench: ${RUNS} runs per cell after one warm-up run, medians; each peer in its own process; node ${process.version}\n`);
+  const peers: { name: string }[] = [];
+  const cells = new Map<string, Cell>();
+  const key = (w: Workload, p: { name: string }) => `${w.label}\0${p.name}`;
+  for (let i = 0; i < PEERS.length; i++) {
+    const args = [...process.execArgv, process.argv[1]!, '--runs', String(RUNS), '--files', opts.files!, '--mib', opts.mib!, '--stats', opts.stats!, '--peer', String(i)];
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+    let out: { name: string; cells: Record<string, Cell> };
+    try {
+      out = JSON.parse(r.stdout) as typeof out;
+    } catch {
+      const why = (r.stderr || `exit ${r.status}`).trim().split('\n').pop()!.slice(0, 120);
+      out = { name: PEERS[i]![0], cells: Object.fromEntries(WORKLOADS.map((w) => [w.label, { ns: [], ops: 0, error: why }])) };
+    }
+    peers.push({ name: out.name });
+    for (const w of WORKLOADS) cells.set(key(w, out), out.cells[w.label]!);
+    process.stderr.write(`  done: ${out.name}\n`);
+  }
+  for (const w of WORKLOADS) {
+    if (!w.checksum) continue;
+    const sums = new Set(peers.map((p) => cells.get(key(w, p))!.checksum).filter((s) => s !== undefined));
+    if (sums.size > 1) {
       for (const p of peers) {
         const cell = cells.get(key(w, p))!;
-        if (cell.error || (cell.ns.length > 0 && Math.max(...cell.ns) > BUDGET_NS)) continue;
-        try {
-          const r = parseResult(await p.run(w.args));
-          cell.ns.push(r.ns);
-          cell.ops = r.ops;
-          if (w.checksum && cell.checksum !== undefined && cell.checksum !== r.checksum) throw new Error('checksum changed between runs');
-          cell.checksum = r.checksum;
-        } catch (e) {
-          cell.error = (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 120);
-        }
+        if (cell.checksum !== undefined) cell.error ??= `checksum ${cell.checksum} differs from the other peers`;
       }
     }
-    if (w.checksum) {
-      const sums = new Set(peers.map((p) => cells.get(key(w, p))!.checksum).filter((s) => s !== undefined));
-      if (sums.size > 1) {
-        for (const p of peers) {
-          const cell = cells.get(key(w, p))!;
-          if (cell.checksum !== undefined) cell.error ??= `checksum ${cell.checksum} differs from the other peers`;
-        }
-      }
-    }
-    process.stderr.write(`  done: ${w.label}\n`);
   }
 
   const reference = peers.find((p) => p.name.startsWith('node:wasi'))!;
@@ -155,4 +183,5 @@ async function main(): Promise<void> {
   console.log('\n(×) = median time ÷ node:wasi median time: below 1 is faster than node:wasi.');
 }
 
-await main();
+if (opts.peer !== undefined) await runPeer(Number(opts.peer));
+else await main();

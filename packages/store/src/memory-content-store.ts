@@ -63,11 +63,14 @@ export class MemoryContentStore implements ContentStore {
         if (expected !== undefined && expected !== digest) throw new DigestMismatchError(expected, digest);
         existed = store.has(digest);
         if (!existed) {
-          const all = new Uint8Array(written);
-          let pos = 0;
-          for (const c of chunks) {
-            all.set(c, pos);
-            pos += c.length;
+          // One chunk (most files of a layer) is already a private copy: keep it as it is.
+          let all = chunks.length === 1 ? chunks[0]! : new Uint8Array(written);
+          if (chunks.length !== 1) {
+            let pos = 0;
+            for (const c of chunks) {
+              all.set(c, pos);
+              pos += c.length;
+            }
           }
           store.set(digest, all);
         }

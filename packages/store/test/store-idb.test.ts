@@ -4,7 +4,7 @@
  */
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { IDB_CHUNK, IdbContentStore, IdbLayerStore } from '../src/index.js';
+import { IDB_CHUNK, IdbContentStore, IdbLayerStore, StorageFullError } from '../src/index.js';
 import { nodeSha256 } from '../src/node/index.js';
 import { runStoreConformance } from './suite/conformance.js';
 
@@ -36,5 +36,36 @@ describe('IdbContentStore specifics', () => {
     const crashed = await s.writer();
     await crashed.write(new Uint8Array(2 * IDB_CHUNK)); // never committed nor aborted
     expect(await s.sweep()).toBe(2);
+  });
+
+  it('reads single chunks for the sync bridges, and says which one is missing', async () => {
+    const s = new IdbContentStore(`strata-test-chunk-${++n}`, nodeSha256);
+    const big = new Uint8Array(2 * IDB_CHUNK + 5).map((_, i) => (i * 7) % 253);
+    const d = await s.put(big);
+    expect([...(await s.readChunk(d, 1))]).toEqual([...big.subarray(IDB_CHUNK, 2 * IDB_CHUNK)]);
+    expect((await s.readChunk(d, 2)).length).toBe(5);
+    await expect(s.readChunk(d, 3)).rejects.toThrow(/chunk 3 is missing/);
+  });
+
+  it('turns a quota error into StorageFullError (ENOSPC) and keeps what was stored', async () => {
+    const s = new IdbContentStore(`strata-test-quota-${++n}`, nodeSha256);
+    const kept = await s.put(new TextEncoder().encode('stored before the quota ran out'));
+    const proto = (globalThis as unknown as { IDBObjectStore: { prototype: { put: (...a: unknown[]) => unknown } } }).IDBObjectStore.prototype;
+    const put = proto.put;
+    proto.put = function () {
+      throw new DOMException('the quota has been exceeded', 'QuotaExceededError');
+    };
+    let refused: Promise<unknown>;
+    try {
+      refused = s.put(new Uint8Array(3 * IDB_CHUNK).fill(9));
+      await expect(refused).rejects.toBeInstanceOf(StorageFullError);
+    } finally {
+      proto.put = put;
+    }
+    expect(new TextDecoder().decode(await s.get(kept))).toBe('stored before the quota ran out');
+    const all: string[] = [];
+    for await (const d of s.list()) all.push(d);
+    expect(all).toEqual([kept]);
+    expect(await s.sweep()).toBe(0);
   });
 });

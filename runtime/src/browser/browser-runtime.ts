@@ -1,6 +1,6 @@
 import { ImageStore, loadArchiveStream, pull, type ImageRecord, type Index, type PullEvent, type RegistryOptions } from '@strata/image';
 import { OverlayFs, type Change } from '@strata/overlay';
-import { IdbContentStore, IdbLayerStore, type Digest } from '@strata/store';
+import { IdbContentStore, IdbLayerStore, StorageFullError, type Digest } from '@strata/store';
 import { commitImage } from '../commit-image.js';
 import { exportTar } from '../export-tar.js';
 import { IdbContainers, IdbImageMeta, type BrowserContainer } from './idb-state.js';
@@ -206,8 +206,17 @@ export class BrowserRuntime {
     reader?.terminate();
     this.replenish('container');
     if (reader) this.replenish('reader');
-    if (done.upper) await this.containers.saveUpper(id, done.upper);
+    let saveError: string | undefined;
+    try {
+      if (done.upper) await this.containers.saveUpper(id, done.upper);
+    } catch (e) {
+      // Out of quota: the run's changes cannot be kept; the upper saved before stays, and the
+      // caller is told, rather than left believing they were saved.
+      if (!(e instanceof StorageFullError)) throw e;
+      saveError = `the container's changes were not saved: ${e.message} (ENOSPC)`;
+    }
     await this.containers.put({ ...c, status: 'exited', exitCode: done.exitCode });
+    if (saveError) done.error = done.error ? `${done.error}; ${saveError}` : saveError;
     const text = (parts: Uint8Array[]) => new TextDecoder().decode(concat(parts));
     return {
       id, exitCode: done.exitCode, stdout: text(out.stdout), stderr: text(out.stderr), bridge,

@@ -33,7 +33,7 @@ info.RootFS.Layers.forEach((diffId, i) => {
 });
 const [c] = JSON.parse(strata('inspect', 'hello-demo'));
 console.log(`  upper    (container hello-demo)  ${c.GraphDriver.Data.UpperDir}`);
-console.log(`GraphDriver: ${JSON.stringify(info.GraphDriver)}`);
+console.log(`GraphDriver of hello-demo: ${JSON.stringify(c.GraphDriver, null, 2)}`);
 
 show('diff', 'hello-demo');
 show('start', '-a', 'hello-demo');

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { ImageError } from '@strata/image';
+import { ImageError, normalizeReference, parseReference } from '@strata/image';
 import { RuntimeError } from '../exit-codes.js';
 import type { Runtime } from '../runtime.js';
 import { runtimeOf } from './context.js';
@@ -97,11 +97,19 @@ export function registerImageCommands(program: Command): void {
       const rt = await runtimeOf(cmd);
       const { push } = await import('@strata/image');
       const { loadCredentials } = await import('@strata/image/node');
+      // Cross-repository mount, as docker does for layers it knows a registry already has:
+      // another name of the same image in another repository of the same registry.
+      const target = parseReference(normalizeReference(ref));
+      const img = await rt.images.resolve(ref);
+      const sibling = (await rt.images.list()).find((i) => i.record.id === img.id)?.names
+        .map((n) => parseReference(n))
+        .find((r) => r.registry === target.registry && r.repository !== target.repository);
       const digest = await push(rt.images, ref, ref, {
+        ...(sibling ? { mountFrom: sibling.repository } : {}),
         plainHttp: flags.plainHttp ?? false,
         credentials: loadCredentials(rt.root),
         onEvent: (e) => {
-          if (e.kind === 'blob') write(`${e.digest.slice(7, 19)}: ${e.how === 'exists' ? 'Layer already exists' : e.how === 'mounted' ? 'Mounted from another repository' : 'Pushed'}`);
+          if (e.kind === 'blob') write(`${e.digest.slice(7, 19)}: ${e.how === 'exists' ? 'Layer already exists' : e.how === 'mounted' ? 'Mounted from another repository' : e.chunks ? `Pushed (${e.chunks} chunks)` : 'Pushed'}`);
         },
       });
       write(`digest: ${digest}`);

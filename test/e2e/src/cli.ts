@@ -1,4 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,5 +101,25 @@ export function buildChangesImage(): string {
   umoci('insert', '--image', image, '--opaque', join(work, 'newdata'), '/data');
   umoci('insert', '--image', image, '--whiteout', '/etc/config');
   umoci('insert', '--image', image, join(work, 'links'), '/links');
+  return layout;
+}
+
+/**
+ * An image with one layer of 9 MiB of random bytes (gzip cannot shrink it), so a push
+ * uploads it in chunks (CHUNK_UPLOAD is 8 MiB). Tagged `1` in a new layout, named
+ * docker.io/library/big:1 for `strata load`; returns the layout path.
+ */
+export function buildBigImage(): string {
+  const work = mkdtempSync(join(tmpdir(), 'strata-e2e-big-'));
+  const layout = join(work, 'layout');
+  writeFileSync(join(work, 'blob.bin'), randomBytes(9 * 2 ** 20));
+  const umoci = (...args: string[]) => execFileSync('umoci', args, { stdio: 'pipe' });
+  umoci('init', '--layout', layout);
+  umoci('new', '--image', `${layout}:1`);
+  umoci('insert', '--image', `${layout}:1`, join(work, 'blob.bin'), '/blob.bin');
+  umoci('config', '--image', `${layout}:1`, '--os', 'wasip1', '--architecture', 'wasm');
+  const index = JSON.parse(execFileSync('cat', [join(layout, 'index.json')], { encoding: 'utf8' })) as { manifests: { annotations?: Record<string, string> }[] };
+  index.manifests[0]!.annotations = { ...index.manifests[0]!.annotations, 'io.containerd.image.name': 'docker.io/library/big:1' };
+  writeFileSync(join(layout, 'index.json'), JSON.stringify(index));
   return layout;
 }

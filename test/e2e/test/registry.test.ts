@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildChangesImage, Strata } from '../src/cli.js';
+import { buildBigImage, buildChangesImage, Strata } from '../src/cli.js';
 import { freePort, LocalRegistry } from '../src/registry.js';
 
 const hello = fileURLToPath(new URL('../../../examples/hello/image', import.meta.url));
@@ -265,6 +265,30 @@ describe('strata push and login', () => {
         expect(fresh.run(['run', '--rm', '--entrypoint', '/hello.wasm', `${registry.host}/pushed:committed`]).stdout).toContain('wrote /data/hello.txt');
       } finally {
         fresh.cleanup();
+      }
+    } finally {
+      p.cleanup();
+    }
+  });
+
+  it('pushes a 9 MiB layer in chunks, then mounts it into another repository; skopeo copies both intact', () => {
+    const p = new Strata();
+    try {
+      expect(p.run(['load', '-i', buildBigImage()]).status).toBe(0);
+      expect(p.run(['tag', 'big:1', `${registry.host}/big/one:1`]).status).toBe(0);
+      const first = p.run(['push', '--plain-http', `${registry.host}/big/one:1`]);
+      expect(first.stderr).toBe('');
+      expect(first.stdout).toMatch(/: Pushed \(2 chunks\)$/m);
+      expect(p.run(['tag', 'big:1', `${registry.host}/big/two:1`]).status).toBe(0);
+      const second = p.run(['push', '--plain-http', `${registry.host}/big/two:1`]);
+      expect(second.stdout).toMatch(/: Mounted from another repository$/m);
+      const ours = JSON.parse(p.run(['inspect', 'big:1']).stdout) as [{ RootFS: { Layers: string[] } }];
+      for (const repo of ['big/one', 'big/two']) {
+        const out = `${p.root}/copy-${repo.replace('/', '-')}`;
+        // skopeo verifies every blob's digest as it copies.
+        execFileSync('skopeo', ['copy', '--src-tls-verify=false', `docker://${registry.host}/${repo}:1`, `oci:${out}:x`], { stdio: 'pipe' });
+        const config = JSON.parse(execFileSync('skopeo', ['inspect', '--config', `oci:${out}:x`], { encoding: 'utf8' })) as { rootfs: { diff_ids: string[] } };
+        expect(config.rootfs.diff_ids).toEqual(ours[0].RootFS.Layers);
       }
     } finally {
       p.cleanup();

@@ -8,7 +8,7 @@ import { RegistryClient, RegistryError, type RegistryOptions } from './client.js
 export const CHUNK_UPLOAD = 8 * 2 ** 20;
 
 export type PushEvent =
-  | { kind: 'blob'; digest: Digest; how: 'exists' | 'mounted' | 'uploaded' }
+  | { kind: 'blob'; digest: Digest; how: 'exists' | 'mounted' | 'uploaded'; /** PATCH requests of a chunked upload. */ chunks?: number }
   | { kind: 'manifest'; digest: Digest };
 
 /**
@@ -28,8 +28,8 @@ export async function push(
   const base = `${options.plainHttp ? 'http' : 'https'}://${ref.registry}/v2/${ref.repository}`;
   const blobs = [...img.layers.map((l) => l.digest), img.configDigest];
   for (const digest of blobs) {
-    const how = await pushBlob(client, store, ref, base, scope, digest, options.mountFrom);
-    options.onEvent?.({ kind: 'blob', digest, how });
+    const { how, chunks } = await pushBlob(client, store, ref, base, scope, digest, options.mountFrom);
+    options.onEvent?.({ kind: 'blob', digest, how, ...(chunks ? { chunks } : {}) });
   }
   const manifest = await store.content.get(img.id);
   const res = await client.request(ref, `${base}/manifests/${ref.tag ?? img.id}`, {
@@ -42,12 +42,12 @@ export async function push(
 
 async function pushBlob(
   client: RegistryClient, store: ImageStore, ref: Reference, base: string, scope: string, digest: Digest, mountFrom?: string,
-): Promise<'exists' | 'mounted' | 'uploaded'> {
+): Promise<{ how: 'exists' | 'mounted' | 'uploaded'; chunks?: number }> {
   const head = await client.request(ref, `${base}/blobs/${digest}`, { method: 'HEAD' }, scope);
-  if (head.status === 200) return 'exists';
+  if (head.status === 200) return { how: 'exists' };
   if (mountFrom) {
     const m = await client.request(ref, `${base}/blobs/uploads/?mount=${digest}&from=${encodeURIComponent(mountFrom)}`, { method: 'POST' }, scope);
-    if (m.status === 201) return 'mounted';
+    if (m.status === 201) return { how: 'mounted' };
     await m.body?.cancel();
   }
   const start = await client.request(ref, `${base}/blobs/uploads/`, { method: 'POST' }, scope);
@@ -55,8 +55,9 @@ async function pushBlob(
   let location = new URL(start.headers.get('location') ?? '', base).toString();
   const size = await store.content.size(digest);
   const bytes = await store.content.get(digest);
+  let chunks = 0;
   if (size > CHUNK_UPLOAD) {
-    for (let off = 0; off < size; off += CHUNK_UPLOAD) {
+    for (let off = 0; off < size; off += CHUNK_UPLOAD, chunks++) {
       const chunk = bytes.subarray(off, Math.min(size, off + CHUNK_UPLOAD));
       const r = await client.request(ref, location, {
         method: 'PATCH', body: chunk as Uint8Array<ArrayBuffer>,
@@ -73,7 +74,7 @@ async function pushBlob(
     }, scope);
     if (r.status !== 201) throw new RegistryError(`blob upload failed (${r.status})`, r.status);
   }
-  return 'uploaded';
+  return chunks ? { how: 'uploaded', chunks } : { how: 'uploaded' };
 }
 
 function withDigest(location: string, digest: Digest): string {

@@ -33,10 +33,12 @@ export class StdinWriter {
     this.data = new Uint8Array(sab, HEADER);
   }
 
-  /** Write all of `bytes`; resolves once they are in the ring. */
+  private abandoned = false;
+
+  /** Write all of `bytes`; resolves once they are in the ring (or the reader is gone). */
   async write(bytes: Uint8Array): Promise<void> {
     let off = 0;
-    while (off < bytes.length) {
+    while (off < bytes.length && !this.abandoned) {
       const w = Atomics.load(this.header, W);
       const r = Atomics.load(this.header, R);
       const free = this.data.length - ((w - r) | 0);
@@ -58,6 +60,11 @@ export class StdinWriter {
   close(): void {
     Atomics.store(this.header, CLOSED, 1);
     Atomics.notify(this.header, W);
+  }
+
+  /** The reader is gone (the program exited): a write waiting for room returns now. */
+  abandon(): void {
+    this.abandoned = true;
   }
 }
 

@@ -57,13 +57,36 @@ async function renderExplorer(): Promise<void> {
     view.lowers.slice().reverse().map((l, i) => col(`lower ${view.lowers.length - i} ${l.diffId.slice(7, 19)}`, l.paths, `lower${view.lowers.length - i}`)).join('');
 }
 
+/**
+ * What the user types into the terminal, as the running program's stdin (`-i`): echoed
+ * locally, Enter sends a line ending, Ctrl-D ends the input.
+ */
+let typing: ReadableStreamDefaultController<Uint8Array> | undefined;
+term.onData((data) => {
+  if (!typing) return;
+  if (data === '\x04') {
+    typing.close();
+    typing = undefined;
+    return;
+  }
+  const text = data.replace(/\r/g, '\n');
+  term.write(text);
+  typing.enqueue(new TextEncoder().encode(text));
+});
+
+function typedInput(): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({ start: (c) => void (typing = c) });
+}
+
 /** Run or restart a container with its output streamed into the terminal. */
-async function startIn(id: string, stdin?: string): Promise<void> {
+async function startIn(id: string, stdin?: string | ReadableStream<Uint8Array>): Promise<void> {
   running = id;
   current = id;
   $<HTMLButtonElement>('kill').disabled = false;
   await render();
   const r = await rt.start(id, { ...(stdin ? { stdin } : {}), onOutput: (_s, bytes) => term.write(bytes) });
+  typing?.close();
+  typing = undefined;
   if (r.error && r.error !== 'killed') term.writeln(`strata: ${r.error}`);
   term.writeln(`[exit ${r.exitCode}]`);
   running = undefined;
@@ -99,9 +122,11 @@ $('run').onclick = () => guarded('run', async () => {
   const image = $<HTMLSelectElement>('image').value || 'strata-hello';
   const args = $<HTMLInputElement>('args').value.split(/\s+/).filter(Boolean);
   const stdin = $<HTMLInputElement>('stdin').value;
+  const interactive = $<HTMLInputElement>('interactive').checked;
   const c = await rt.create(image, { args });
-  term.writeln(`$ strata run ${stdin ? '-i ' : ''}${image} ${args.join(' ')}`);
-  await startIn(c.id, stdin ? `${stdin}\n` : undefined);
+  term.writeln(`$ strata run ${stdin || interactive ? '-i ' : ''}${image} ${args.join(' ')}`);
+  if (interactive) term.focus();
+  await startIn(c.id, interactive ? typedInput() : stdin ? `${stdin}\n` : undefined);
 });
 $('kill').onclick = () => guarded('kill', async () => {
   if (running) await rt.kill(running);

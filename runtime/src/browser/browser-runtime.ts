@@ -5,7 +5,7 @@ import { commitImage } from '../commit-image.js';
 import { exportTar } from '../export-tar.js';
 import { IdbContainers, IdbImageMeta, type BrowserContainer } from './idb-state.js';
 import { jspiAvailable } from './jspi-bridge.js';
-import type { BrowserRunRequest, BrowserWorkerMessage } from './protocol.js';
+import type { BrowserRunRequest, BrowserWorkerMessage, StdinMessage } from './protocol.js';
 
 export type Bridge = 'jspi' | 'sab' | 'preload';
 
@@ -22,7 +22,12 @@ export interface BrowserRunResult {
 }
 
 export interface BrowserStartOptions {
-  stdin?: string | Uint8Array;
+  /**
+   * stdin: all of it at once, or a stream the program reads while it runs (the user typing in
+   * a terminal). Streaming needs the JSPI or SharedArrayBuffer bridge; under the preload
+   * bridge the stream is read to its end before the program starts.
+   */
+  stdin?: string | Uint8Array | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
   /** Output as it comes (a terminal); the result still holds all of it. */
   onOutput?: (stream: 'stdout' | 'stderr', bytes: Uint8Array) => void;
 }
@@ -182,6 +187,7 @@ export class BrowserRuntime {
       channel.port2.onmessage = (e) => reader!.postMessage(e.data);
       bridgeField = { kind: 'sab', sab, port: channel.port1 };
     }
+    const { field: stdinField, pump: pumpStdin, stop: stopStdin } = await stdinPlan(options.stdin, bridge);
     await this.containers.put({ ...c, status: 'running' });
     const out = { stdout: [] as Uint8Array[], stderr: [] as Uint8Array[] };
     const done = await new Promise<Extract<BrowserWorkerMessage, { kind: 'done' }>>((resolve) => {
@@ -194,14 +200,15 @@ export class BrowserRuntime {
         } else resolve(m);
       };
       worker.onerror = (e) => resolve({ kind: 'done', exitCode: 125, error: e.message });
-      const stdin = typeof options.stdin === 'string' ? new TextEncoder().encode(options.stdin) : options.stdin;
       const req: BrowserRunRequest = {
         dbName: this.dbName, diffIds: c.image.diffIds, argv: c.argv, env: c.env, bridge: bridgeField,
-        ...(upper ? { upper } : {}), ...(stdin !== undefined ? { stdin } : {}),
+        ...(upper ? { upper } : {}), ...(stdinField ? { stdin: stdinField } : {}),
       };
       worker.postMessage(req, bridgeField.kind === 'sab' ? [bridgeField.port] : []);
+      pumpStdin?.(worker);
     });
     this.running.delete(id);
+    stopStdin?.();
     worker.terminate();
     reader?.terminate();
     this.replenish('container');
@@ -316,6 +323,80 @@ export class BrowserRuntime {
       Containers: containers.length,
       ContainersRunning: containers.filter((c) => c.status === 'running').length,
     };
+  }
+}
+
+/**
+ * How stdin reaches the worker: bytes up front; or, for a stream, a SharedArrayBuffer ring
+ * the page fills (SAB bridge) or messages to the worker (JSPI bridge), pumped once the worker
+ * has its request; under the preload bridge a stream is read whole first.
+ */
+async function stdinPlan(stdin: BrowserStartOptions['stdin'], bridge: Bridge): Promise<{ field?: BrowserRunRequest['stdin']; pump?: (w: Worker) => void; stop?: () => void }> {
+  if (stdin === undefined) return {};
+  if (typeof stdin === 'string') return { field: { kind: 'bytes', bytes: new TextEncoder().encode(stdin) } };
+  if (stdin instanceof Uint8Array) return { field: { kind: 'bytes', bytes: stdin } };
+  const chunks = iterate(stdin);
+  if (bridge === 'preload') {
+    const parts: Uint8Array[] = [];
+    for await (const c of chunks) parts.push(c);
+    return { field: { kind: 'bytes', bytes: concat(parts) } };
+  }
+  if (bridge === 'sab') {
+    const { createStdinRing, StdinWriter } = await import('../stdin-ring.js');
+    const ring = createStdinRing();
+    const writer = new StdinWriter(ring);
+    let stopped = false;
+    return {
+      field: { kind: 'ring', ring },
+      pump: () => void (async () => {
+        try {
+          for await (const c of chunks) {
+            if (stopped) break;
+            await writer.write(c);
+          }
+        } finally {
+          writer.close();
+        }
+      })(),
+      stop: () => {
+        stopped = true;
+        writer.abandon();
+      },
+    };
+  }
+  let stopped = false;
+  return {
+    field: { kind: 'messages' },
+    pump: (w) => void (async () => {
+      try {
+        for await (const c of chunks) {
+          if (stopped) break;
+          w.postMessage({ kind: 'stdin', bytes: c } satisfies StdinMessage);
+        }
+      } finally {
+        if (!stopped) w.postMessage({ kind: 'stdin-end' } satisfies StdinMessage);
+      }
+    })(),
+    stop: () => {
+      stopped = true;
+    },
+  };
+}
+
+async function* iterate(source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  if (Symbol.asyncIterator in source) {
+    yield* source as AsyncIterable<Uint8Array>;
+    return;
+  }
+  const reader = (source as ReadableStream<Uint8Array>).getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
   }
 }
 

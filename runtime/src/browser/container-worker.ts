@@ -1,9 +1,11 @@
 import { OverlayFs } from '@strata/overlay';
 import { IDB_CHUNK, IdbContentStore, IdbLayerStore, type ContentSource, type Digest } from '@strata/store';
-import { WASI } from '@strata/wasi';
+import { WASI, type StdinSource } from '@strata/wasi';
+import { StdinReader } from '../stdin-ring.js';
 import type { ChunkCache } from './chunk-cache.js';
 import { SuspendingContent } from './jspi-bridge.js';
-import type { BrowserRunRequest, BrowserWorkerMessage } from './protocol.js';
+import { MessageStdin, PendingStdin } from './message-stdin.js';
+import type { BrowserRunRequest, BrowserWorkerMessage, StdinMessage } from './protocol.js';
 import { bridgedContent } from './sab-bridge.js';
 
 const post = (m: BrowserWorkerMessage, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
@@ -18,8 +20,22 @@ const post = (m: BrowserWorkerMessage, transfer: Transferable[] = []) => (self a
  * - `preload` (everywhere): before the program starts, every file blob of the image's layers
  *   is loaded from IndexedDB into this worker, and reads are served from memory.
  */
-self.onmessage = async (e: MessageEvent<BrowserRunRequest>) => {
-  const req = e.data;
+let messageStdin: MessageStdin | undefined;
+
+self.onmessage = (e: MessageEvent<BrowserRunRequest | StdinMessage>) => {
+  const m = e.data;
+  if ('kind' in m) {
+    // Streamed stdin for the program already running (JSPI bridge).
+    if (m.kind === 'stdin') messageStdin?.push(m.bytes);
+    else messageStdin?.end();
+    return;
+  }
+  // Created now, not when the run gets to it: stdin messages follow the request at once.
+  if (m.stdin?.kind === 'messages') messageStdin = new MessageStdin();
+  void run(m);
+};
+
+async function run(req: BrowserRunRequest): Promise<void> {
   try {
     const layers = new IdbLayerStore(req.dbName);
     const lowers = await Promise.all(req.diffIds.map((d) => layers.get(d as Digest)));
@@ -53,21 +69,12 @@ self.onmessage = async (e: MessageEvent<BrowserRunRequest>) => {
       pos += n;
     }
     h.close();
-    const input = req.stdin ?? new Uint8Array(0);
-    let consumed = 0;
     const wasi = new WASI({
       args: req.argv, env: req.env, preopens: { '/': fs },
-      stdin: {
-        read(buf) {
-          const n = Math.min(buf.length, input.length - consumed);
-          buf.set(input.subarray(consumed, consumed + n));
-          consumed += n;
-          return n;
-        },
-      },
+      stdin: stdinFor(req),
       stdout: (b) => post({ kind: 'output', stream: 'stdout', bytes: b.slice() }),
       stderr: (b) => post({ kind: 'output', stream: 'stderr', bytes: b.slice() }),
-      ...(jspi ? { suspend: (err: unknown) => jspi.pending(err) } : {}),
+      ...(jspi ? { suspend: (err: unknown) => jspi.pending(err) ?? (err instanceof PendingStdin ? err.arrival : undefined) } : {}),
     });
     const instance = await WebAssembly.instantiate(await WebAssembly.compile(bytes), wasi.getImportObject());
     const exitCode = jspi ? await wasi.startAsync(instance) : wasi.start(instance);
@@ -76,4 +83,20 @@ self.onmessage = async (e: MessageEvent<BrowserRunRequest>) => {
   } catch (err) {
     post({ kind: 'done', exitCode: 125, error: String(err) });
   }
-};
+}
+
+function stdinFor(req: BrowserRunRequest): StdinSource {
+  const s = req.stdin;
+  if (s?.kind === 'ring') return new StdinReader(s.ring);
+  if (s?.kind === 'messages') return messageStdin!;
+  const input = s?.kind === 'bytes' ? s.bytes : new Uint8Array(0);
+  let consumed = 0;
+  return {
+    read(buf) {
+      const n = Math.min(buf.length, input.length - consumed);
+      buf.set(input.subarray(consumed, consumed + n));
+      consumed += n;
+      return n;
+    },
+  };
+}

@@ -53,9 +53,18 @@ export async function lifecycle(bridge: Bridge): Promise<void> {
   expect(big.stdout === new TextDecoder().decode(bigFile())).toBe(true);
   if (bridge !== 'preload') expect(big.bridgeRequests).toBeGreaterThanOrEqual(Math.ceil(bigFile().length / (256 * 1024)));
 
-  // stdin, and a write that copies nothing up.
+  // stdin given whole, and streamed while the program runs (it waits for the second line).
   const cat = await rt.run('strata-tool', { args: ['cat'], stdin: 'piped in\n' });
   expect(cat.stdout).toBe('piped in\n');
+  const enc = new TextEncoder();
+  async function* typed() {
+    yield enc.encode('typed one\n');
+    await new Promise((r) => setTimeout(r, 100));
+    yield enc.encode('typed two\n');
+  }
+  const streamed = await rt.run('strata-tool', { args: ['cat'], stdin: typed() });
+  expect(streamed.error).toBeUndefined();
+  expect(streamed.stdout).toBe('typed one\ntyped two\n');
 
   const listed = await rt.list();
   expect(listed.map((c) => c.name)).toContain('greeter');

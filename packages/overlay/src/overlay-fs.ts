@@ -140,6 +140,10 @@ export class OverlayFs implements SyncFs {
     return this.statOf(this.node(id));
   }
 
+  typeOf(id: NodeId): FileType {
+    return this.node(id).type;
+  }
+
   statOf(n: Inode): Stat {
     const st: Stat = {
       dev: OVERLAY_DEV, ino: n.ino, type: n.type, mode: n.mode, nlink: this.nlinkOf(n),

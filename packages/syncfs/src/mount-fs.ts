@@ -56,6 +56,11 @@ export class MountFs implements SyncFs {
     return mounted === undefined ? found : this.enc(mounted, this.fss[mounted]!.root);
   }
 
+  typeOf(node: NodeId): FileType {
+    const [fs, , id] = this.dec(node);
+    return fs.typeOf ? fs.typeOf(id) : fs.stat(id).type;
+  }
+
   stat(node: NodeId): Stat {
     const [fs, , id] = this.dec(node);
     return { ...fs.stat(id), ino: node };

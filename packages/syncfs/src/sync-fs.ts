@@ -45,6 +45,11 @@ export interface SyncFs {
    */
   tryLookup?(dir: NodeId, name: string): NodeId | undefined;
   stat(node: NodeId): Stat;
+  /**
+   * A node's type alone. Optional: path resolution needs only the type of every component,
+   * and a full stat can cost more (a directory's link count counts its subdirectories).
+   */
+  typeOf?(node: NodeId): FileType;
   /** Target of a symlink node. EINVAL if not a symlink. */
   readlink(node: NodeId): string;
   /**

@@ -6,6 +6,7 @@ import {
 import { fail } from '../errno.js';
 import type { DirFdEntry, FileEntry } from '../fd-table.js';
 import { utf8 } from '../memory.js';
+import { typeOf } from '../resolve.js';
 import { filetypeOf, writeFilestat, writeStdioFilestat } from './stat.js';
 
 /** u64 offsets and sizes from the guest, as safe JS numbers (EFBIG/EINVAL beyond). */
@@ -87,7 +88,7 @@ export function fdSyscalls(ctx: WasiContext) {
       const b = mem.slice(out, FDSTAT_SIZE);
       b.fill(0);
       const v = mem.view;
-      const type = e.kind === 'stdio' ? FILETYPE.CHARACTER_DEVICE : e.kind === 'dir' ? FILETYPE.DIRECTORY : filetypeOf(e.fs.stat(e.node).type);
+      const type = e.kind === 'stdio' ? FILETYPE.CHARACTER_DEVICE : e.kind === 'dir' ? FILETYPE.DIRECTORY : filetypeOf(typeOf(e.fs, e.node));
       v.setUint8(out, type);
       v.setUint16(out + 2, e.fdflags, true);
       v.setBigUint64(out + 8, BigInt(e.rightsBase), true);

@@ -2,7 +2,7 @@ import type { WasiContext } from '../context.js';
 import { DIR_RIGHTS, ERRNO, FDFLAGS, FILE_RIGHTS, LOOKUP_SYMLINK_FOLLOW, OFLAGS, RIGHTS } from '../defs.js';
 import { fail } from '../errno.js';
 import type { DirFdEntry } from '../fd-table.js';
-import { existing, resolvePath, type Resolved } from '../resolve.js';
+import { existing, resolvePath, typeOf, type Resolved } from '../resolve.js';
 import { timesOf } from './fd.js';
 import { writeFilestat } from './stat.js';
 
@@ -42,7 +42,7 @@ export function pathSyscalls(ctx: WasiContext) {
       const attrs = timesOf(atim, mtim, fst);
       const r = resolve(dir, str(ptr, len), (flags & LOOKUP_SYMLINK_FOLLOW) !== 0);
       const node = existing(r);
-      if (r.trailingSlash && dir.fs.stat(node).type !== 'dir') fail(ERRNO.NOTDIR);
+      if (r.trailingSlash && typeOf(dir.fs, node) !== 'dir') fail(ERRNO.NOTDIR);
       dir.fs.setAttr(node, attrs);
     },
 
@@ -52,7 +52,7 @@ export function pathSyscalls(ctx: WasiContext) {
       if (src.fs !== dst.fs) fail(ERRNO.XDEV);
       const from = resolve(src, str(oldPtr, oldLen), (oldFlags & LOOKUP_SYMLINK_FOLLOW) !== 0);
       const node = existing(from);
-      const type = src.fs.stat(node).type;
+      const type = typeOf(src.fs, node);
       if (from.trailingSlash && type !== 'dir') fail(ERRNO.NOTDIR);
       if (type === 'dir') fail(ERRNO.PERM);
       const to = resolve(dst, str(newPtr, newLen), false);
@@ -119,7 +119,7 @@ export function pathSyscalls(ctx: WasiContext) {
       const dir = fds.dir(fd, RIGHTS.PATH_READLINK);
       const r = resolve(dir, str(ptr, len), false);
       const node = existing(r);
-      if (dir.fs.stat(node).type !== 'symlink') fail(ERRNO.INVAL);
+      if (typeOf(dir.fs, node) !== 'symlink') fail(ERRNO.INVAL);
       const target = new TextEncoder().encode(dir.fs.readlink(node));
       // Truncated to the buffer, as readlink(2) does.
       const n = Math.min(target.length, bufLen);
@@ -133,7 +133,7 @@ export function pathSyscalls(ctx: WasiContext) {
       const node = existing(r);
       // rmdir(".") is EINVAL in POSIX; "a/.." names a directory that is not empty.
       if (r.name === '.') fail(ERRNO.INVAL);
-      if (dir.fs.stat(node).type !== 'dir') fail(ERRNO.NOTDIR);
+      if (typeOf(dir.fs, node) !== 'dir') fail(ERRNO.NOTDIR);
       dir.fs.rmdirAt(r.dir, r.name);
     },
 
@@ -145,11 +145,11 @@ export function pathSyscalls(ctx: WasiContext) {
       const node = existing(from);
       const to = resolve(dst, str(newPtr, newLen), false);
       if (from.name === '.' || to.name === '.') fail(ERRNO.BUSY);
-      const fromType = src.fs.stat(node).type;
+      const fromType = typeOf(src.fs, node);
       if (fromType !== 'dir') {
         // A trailing slash on either side names a directory; a file is not one.
         if (from.trailingSlash) fail(ERRNO.NOTDIR);
-        if (to.trailingSlash) fail(to.node !== undefined && dst.fs.stat(to.node).type === 'dir' ? ERRNO.ISDIR : ERRNO.NOTDIR);
+        if (to.trailingSlash) fail(to.node !== undefined && typeOf(dst.fs, to.node) === 'dir' ? ERRNO.ISDIR : ERRNO.NOTDIR);
       }
       src.fs.renameAt(from.dir, from.name, to.dir, to.name);
     },
@@ -172,7 +172,7 @@ export function pathSyscalls(ctx: WasiContext) {
       const dir = fds.dir(fd, RIGHTS.PATH_UNLINK_FILE);
       const r = resolve(dir, str(ptr, len), false);
       const node = existing(r);
-      const type = dir.fs.stat(node).type;
+      const type = typeOf(dir.fs, node);
       if (r.name === '.' || type === 'dir') fail(ERRNO.ISDIR);
       if (r.trailingSlash) fail(ERRNO.NOTDIR);
       dir.fs.unlinkAt(r.dir, r.name);

@@ -38,8 +38,11 @@ export interface WasiOptions {
   /**
    * For JSPI (`WebAssembly.Suspending`): given an exception a syscall threw, the promise to
    * wait for before running that syscall again, or undefined when the exception is not a
-   * request to wait. With it, every import is a suspending import and the module must be
-   * run with `startAsync`. The browser's JSPI bridge uses it to read IndexedDB on a miss.
+   * request to wait. With it, the syscalls that read file data or stdin (fd_read, fd_pread,
+   * and fd_write/fd_pwrite, whose first write into a copied-up chunk reads the lower bytes)
+   * are suspending imports, and the module must be run with `startAsync`. The others stay
+   * plain: a suspending import costs more per call even when it does not suspend. The
+   * browser's JSPI bridge uses it to read IndexedDB on a miss.
    */
   suspend?: (e: unknown) => Promise<void> | undefined;
 }
@@ -48,6 +51,9 @@ const defaultClock: Clock = {
   realtime: () => BigInt(Date.now()) * 1_000_000n + BigInt(Math.floor((performance.now() % 1) * 1e6)),
   monotonic: () => BigInt(Math.round(performance.now() * 1e6)),
 };
+
+/** The syscalls that may need data that is still loading (see WasiOptions.suspend). */
+const SUSPENDING = new Set(['fd_read', 'fd_pread', 'fd_write', 'fd_pwrite']);
 
 const STDIO_RIGHTS = RIGHTS.FD_READ | RIGHTS.FD_WRITE | RIGHTS.FD_FDSTAT_SET_FLAGS | RIGHTS.FD_FILESTAT_GET |
   RIGHTS.POLL_FD_READWRITE | RIGHTS.FD_SEEK | RIGHTS.FD_TELL;
@@ -149,6 +155,10 @@ export class WASI {
     if (!Suspending) throw new TypeError('WASI: the suspend option needs JSPI (WebAssembly.Suspending)');
     const imports: Record<string, unknown> = {};
     for (const [name, fn] of Object.entries(this.wasiImport) as [string, (...a: unknown[]) => unknown][]) {
+      if (!SUSPENDING.has(name)) {
+        imports[name] = fn;
+        continue;
+      }
       // Returns synchronously unless the syscall asked to wait; then the stack suspends and
       // the syscall runs again once the wait is over.
       const call = (...args: unknown[]): unknown => {

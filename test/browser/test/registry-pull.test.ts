@@ -21,6 +21,8 @@ describe('registry pull in Chromium', () => {
     expect(r.error).toBeUndefined();
     expect(r.stdout).toContain('argv: [/hello.wasm] [registry]');
     expect(r.exitCode).toBe(0);
+    // The isolated project imports this file too: there the SharedArrayBuffer bridge runs.
+    expect(r.bridge).toBe(crossOriginIsolated ? 'sab' : 'jspi');
   });
 
   it('pulls the zstd copy to the same layers (same diffIDs, stored once)', async () => {

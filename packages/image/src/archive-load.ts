@@ -1,4 +1,4 @@
-import { readTar, type Digest } from '@strata/store';
+import { concatBytes, readTar, toAsyncIterable, type Digest } from '@strata/store';
 import { ImageError, MAX_MANIFEST_BYTES, type ImageStore } from './image-store.js';
 import { MEDIA, type Index } from './media-types.js';
 import { familiarName, normalizeReference, parseReference } from './reference.js';
@@ -16,14 +16,14 @@ export interface Loaded {
 export async function loadArchiveStream(store: ImageStore, source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>, label: string): Promise<Loaded[]> {
   const small = new Map<string, Uint8Array>();
   const byPath = new Map<string, Digest>();
-  for await (const { header, body } of readTar(iterate(source))) {
+  for await (const { header, body } of readTar(toAsyncIterable(source))) {
     const name = header.name.replace(/^\.\//, '');
     if (header.type !== 'file') continue;
     if (name === 'index.json' || name === 'manifest.json' || name === 'oci-layout' || name === 'repositories') {
       if (header.size > MAX_MANIFEST_BYTES) throw new ImageError(`${name} in the archive is too large`);
       const parts: Uint8Array[] = [];
       for await (const c of body()) parts.push(c.slice());
-      small.set(name, concat(parts));
+      small.set(name, concatBytes(parts));
       continue;
     }
     const m = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(name);
@@ -89,33 +89,6 @@ function namesOf(a: Record<string, string>): string[] {
   if (containerd) return [normalizeReference(containerd)];
   if (ref && (ref.includes('/') || ref.includes(':'))) return [normalizeReference(ref)];
   return [];
-}
-
-async function* iterate(source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
-  if (Symbol.asyncIterator in source) {
-    yield* source as AsyncIterable<Uint8Array>;
-    return;
-  }
-  const reader = (source as ReadableStream<Uint8Array>).getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    reader.releaseLock();
-  }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 export function parseJson<T>(bytes: Uint8Array, what: string): T {

@@ -9,5 +9,7 @@ export { readTar, type TarEntry, type TarHeader } from './import/tar-reader.js';
 export { detectCompression, type Compression, type Gunzip } from './import/decompress.js';
 export { MemoryLayerStore, collectGarbage, type LayerStore } from './layer-store.js';
 export { encodeLayer, decodeLayer, base64, unbase64 } from './layer-codec.js';
-export { IdbContentStore, IDB_CHUNK } from './idb/idb-content-store.js';
+export { IdbContentStore, IDB_CHUNK, readChunked } from './idb/idb-content-store.js';
 export { IdbLayerStore } from './idb/idb-layer-store.js';
+export { concatBytes, toAsyncIterable } from './bytes.js';
+export { guardQuota } from './idb/quota.js';

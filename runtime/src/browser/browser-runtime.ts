@@ -1,6 +1,6 @@
 import { ImageStore, loadArchiveStream, pull, type ImageRecord, type Index, type PullEvent, type RegistryOptions } from '@strata/image';
 import { OverlayFs, type Change } from '@strata/overlay';
-import { IdbContentStore, IdbLayerStore, StorageFullError, type Digest } from '@strata/store';
+import { concatBytes, IdbContentStore, IdbLayerStore, StorageFullError, toAsyncIterable, type Digest } from '@strata/store';
 import { commitImage } from '../commit-image.js';
 import { exportTar } from '../export-tar.js';
 import { IdbContainers, IdbImageMeta, type BrowserContainer } from './idb-state.js';
@@ -224,7 +224,7 @@ export class BrowserRuntime {
     }
     await this.containers.put({ ...c, status: 'exited', exitCode: done.exitCode });
     if (saveError) done.error = done.error ? `${done.error}; ${saveError}` : saveError;
-    const text = (parts: Uint8Array[]) => new TextDecoder().decode(concat(parts));
+    const text = (parts: Uint8Array[]) => new TextDecoder().decode(concatBytes(parts));
     return {
       id, exitCode: done.exitCode, stdout: text(out.stdout), stderr: text(out.stderr), bridge,
       bridgeRequests: done.bridgeRequests ?? 0, ...(done.error ? { error: done.error } : {}),
@@ -335,11 +335,11 @@ async function stdinPlan(stdin: BrowserStartOptions['stdin'], bridge: Bridge): P
   if (stdin === undefined) return {};
   if (typeof stdin === 'string') return { field: { kind: 'bytes', bytes: new TextEncoder().encode(stdin) } };
   if (stdin instanceof Uint8Array) return { field: { kind: 'bytes', bytes: stdin } };
-  const chunks = iterate(stdin);
+  const chunks = toAsyncIterable(stdin);
   if (bridge === 'preload') {
     const parts: Uint8Array[] = [];
     for await (const c of chunks) parts.push(c);
-    return { field: { kind: 'bytes', bytes: concat(parts) } };
+    return { field: { kind: 'bytes', bytes: concatBytes(parts) } };
   }
   if (bridge === 'sab') {
     const { createStdinRing, StdinWriter } = await import('../stdin-ring.js');
@@ -381,31 +381,4 @@ async function stdinPlan(stdin: BrowserStartOptions['stdin'], bridge: Bridge): P
       stopped = true;
     },
   };
-}
-
-async function* iterate(source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
-  if (Symbol.asyncIterator in source) {
-    yield* source as AsyncIterable<Uint8Array>;
-    return;
-  }
-  const reader = (source as ReadableStream<Uint8Array>).getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    reader.releaseLock();
-  }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

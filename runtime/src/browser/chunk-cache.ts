@@ -1,5 +1,5 @@
 import type { BlobReader, ContentRef, ContentSource } from '@strata/store';
-import { IDB_CHUNK } from '@strata/store';
+import { readChunked } from '@strata/store';
 
 /**
  * The container worker's view of lower file bytes under the SharedArrayBuffer and JSPI
@@ -42,19 +42,7 @@ export class ChunkCache implements ContentSource {
     const size = ref.size;
     return {
       size,
-      readAt: (buf, offset) => {
-        let done = 0;
-        while (done < buf.length && offset + done < size) {
-          const pos = offset + done;
-          const c = this.chunk(ref.digest, Math.floor(pos / IDB_CHUNK), size);
-          const inChunk = pos % IDB_CHUNK;
-          const n = Math.min(buf.length - done, c.length - inChunk);
-          if (n <= 0) break;
-          buf.set(c.subarray(inChunk, inChunk + n), done);
-          done += n;
-        }
-        return done;
-      },
+      readAt: (buf, offset) => readChunked((i) => this.chunk(ref.digest, i, size), size, buf, offset),
     };
   }
 }

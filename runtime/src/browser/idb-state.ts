@@ -1,16 +1,6 @@
 import { createStore, delMany, entries, get, set, type UseStore } from 'idb-keyval';
 import type { ImageMetaStore, ImageState } from '@strata/image';
-import { StorageFullError } from '@strata/store';
-
-/** A quota error surfaces as StorageFullError (ENOSPC), as the content store's do. */
-async function guard<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if ((e as { name?: string }).name === 'QuotaExceededError') throw new StorageFullError('IndexedDB quota exceeded', { cause: e });
-    throw e;
-  }
-}
+import { guardQuota } from '@strata/store';
 
 /** The image list in IndexedDB: one record, replaced whole (a single put is atomic). */
 export class IdbImageMeta implements ImageMetaStore {
@@ -25,7 +15,7 @@ export class IdbImageMeta implements ImageMetaStore {
   }
 
   async save(state: ImageState): Promise<void> {
-    await guard(() => set('state', state, this.store));
+    await guardQuota(() => set('state', state, this.store));
   }
 }
 
@@ -56,7 +46,7 @@ export class IdbContainers {
   }
 
   async put(c: BrowserContainer): Promise<void> {
-    await guard(() => set(`container:${c.id}`, c, this.store));
+    await guardQuota(() => set(`container:${c.id}`, c, this.store));
   }
 
   async list(): Promise<BrowserContainer[]> {
@@ -73,6 +63,6 @@ export class IdbContainers {
   }
 
   async saveUpper(id: string, bytes: Uint8Array): Promise<void> {
-    await guard(() => set(`upper:${id}`, bytes, this.store));
+    await guardQuota(() => set(`upper:${id}`, bytes, this.store));
   }
 }

@@ -1,6 +1,7 @@
 import { createStore, del, delMany, get, keys, set, type UseStore } from 'idb-keyval';
 import type { ContentStore, ContentWriter } from '../content-store.js';
-import { DigestMismatchError, NotFoundError, StorageFullError } from '../errors.js';
+import { DigestMismatchError, NotFoundError } from '../errors.js';
+import { guardQuota } from './quota.js';
 import { webSha256, type HasherFactory } from '../hash.js';
 import type { BlobReader, Digest } from '../types.js';
 
@@ -101,7 +102,7 @@ export class IdbContentStore implements ContentStore {
     let existed = false;
     const flush = async (): Promise<void> => {
       if (fill === 0) return;
-      await guard(() => set(`chunk:${id}:${index++}`, pending.slice(0, fill), store));
+      await guardQuota(() => set(`chunk:${id}:${index++}`, pending.slice(0, fill), store));
       fill = 0;
     };
     const discard = async (): Promise<void> => {
@@ -139,7 +140,7 @@ export class IdbContentStore implements ContentStore {
           if (expected !== undefined && expected !== digest) throw new DigestMismatchError(expected, digest);
           existed = (await get<Meta>(`meta:${digest}`, store)) !== undefined;
           if (existed) await discard();
-          else await guard(() => set(`meta:${digest}`, { size: written, id } satisfies Meta, store));
+          else await guardQuota(() => set(`meta:${digest}`, { size: written, id } satisfies Meta, store));
           return digest;
         } catch (e) {
           await discard();
@@ -202,18 +203,7 @@ export class IdbContentStore implements ContentStore {
       readAt(buf, offset) {
         const chunks = loaded.get(ref.digest);
         if (!chunks) throw new NotFoundError(`blob ${ref.digest} is not preloaded for synchronous reads (IdbContentStore.preload)`);
-        let done = 0;
-        while (done < buf.length && offset + done < size) {
-          const pos = offset + done;
-          const c = chunks[Math.floor(pos / IDB_CHUNK)];
-          if (!c) break;
-          const inChunk = pos % IDB_CHUNK;
-          const n = Math.min(buf.length - done, c.length - inChunk);
-          if (n <= 0) break;
-          buf.set(c.subarray(inChunk, inChunk + n), done);
-          done += n;
-        }
-        return done;
+        return readChunked((i) => chunks[i], size, buf, offset);
       },
     };
   }
@@ -229,14 +219,22 @@ export class IdbContentStore implements ContentStore {
   }
 }
 
-/** A quota error surfaces as StorageFullError (ENOSPC to programs), never as a hang. */
-async function guard<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if ((e as { name?: string }).name === 'QuotaExceededError') throw new StorageFullError('IndexedDB quota exceeded', { cause: e });
-    throw e;
+/**
+ * Read `buf.length` bytes at `offset` of a blob of `size` bytes kept as IDB_CHUNK-sized
+ * chunks, `chunk(i)` giving the i-th (undefined stops the read short). Shared by the preloaded
+ * reader here and the sync bridges' chunk cache.
+ */
+export function readChunked(chunk: (index: number) => Uint8Array | undefined, size: number, buf: Uint8Array, offset: number): number {
+  let done = 0;
+  while (done < buf.length && offset + done < size) {
+    const pos = offset + done;
+    const c = chunk(Math.floor(pos / IDB_CHUNK));
+    if (!c) break;
+    const inChunk = pos % IDB_CHUNK;
+    const n = Math.min(buf.length - done, c.length - inChunk);
+    if (n <= 0) break;
+    buf.set(c.subarray(inChunk, inChunk + n), done);
+    done += n;
   }
+  return done;
 }
-
-

@@ -3,6 +3,7 @@ import { DigestMismatchError } from '../errors.js';
 import { webSha256, type HasherFactory } from '../hash.js';
 import type { Digest, LayerEntry, LayerIndex } from '../types.js';
 import { ChangesetBuilder } from './changeset-rules.js';
+import { toAsyncIterable } from '../bytes.js';
 import { decompress, detectCompression, type Compression, type Gunzip } from './decompress.js';
 import { readTar, type TarHeader } from './tar-reader.js';
 
@@ -116,23 +117,6 @@ function entryOf(h: TarHeader): LayerEntry {
   })();
   if (Object.keys(h.xattrs).length > 0) e.xattrs = h.xattrs;
   return e;
-}
-
-function toAsyncIterable(body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
-  if (Symbol.asyncIterator in body) return body as AsyncIterable<Uint8Array>;
-  const stream = body as ReadableStream<Uint8Array>;
-  return (async function* () {
-    const reader = stream.getReader();
-    try {
-      for (;;) {
-        const r = await reader.read();
-        if (r.done) return;
-        yield r.value;
-      }
-    } finally {
-      reader.releaseLock();
-    }
-  })();
 }
 
 async function* tap(src: AsyncIterable<Uint8Array>, fn: (c: Uint8Array) => void): AsyncGenerator<Uint8Array> {

@@ -1,0 +1,30 @@
+/** Byte-stream helpers shared by the importers, the archive loader and the browser runtime. */
+
+/** A ReadableStream (fetch bodies, Blob.stream()) or an async iterable, as an async iterable. */
+export function toAsyncIterable(body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
+  if (Symbol.asyncIterator in body) return body as AsyncIterable<Uint8Array>;
+  const stream = body as ReadableStream<Uint8Array>;
+  return (async function* () {
+    const reader = stream.getReader();
+    try {
+      for (;;) {
+        const r = await reader.read();
+        if (r.done) return;
+        yield r.value;
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  })();
+}
+
+/** The parts, one after the other, in a new array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

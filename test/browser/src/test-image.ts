@@ -1,5 +1,5 @@
 import type { BrowserRuntime } from '@strata/runtime/browser';
-import type { Digest } from '@strata/store';
+import { concatBytes, type Digest } from '@strata/store';
 
 export interface ImageFile {
   /** Path in the image, no leading slash; directories end in `/`. */
@@ -59,11 +59,5 @@ function ustar(entries: ImageFile[]): Uint8Array {
     }
   }
   blocks.push(new Uint8Array(1024));
-  const out = new Uint8Array(blocks.reduce((n, b) => n + b.length, 0));
-  let at = 0;
-  for (const b of blocks) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
+  return concatBytes(blocks);
 }

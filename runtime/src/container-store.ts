@@ -19,6 +19,8 @@ export interface ContainerConfig {
   mounts: BindMount[];
   memoryBytes?: number;
   timeoutSeconds?: number;
+  /** Bytes of stdout + stderr after which the container is killed (`--output-limit`). */
+  outputLimitBytes?: number;
   /** Keep stdin open (`-i`). */
   interactive: boolean;
   /** Remove the container when it exits (`--rm`). */

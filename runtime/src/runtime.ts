@@ -30,6 +30,12 @@ export interface CreateOptions {
   /** Linear memory cap in bytes. */
   memory?: number;
   timeoutSeconds?: number;
+  /**
+   * Bytes of stdout + stderr together after which the container is killed (137, "output
+   * limit"): a program that floods its output cannot fill the host's memory or disk (the
+   * collected result, the container's log). Default: no limit.
+   */
+  outputLimit?: number;
   interactive?: boolean;
   autoRemove?: boolean;
 }
@@ -40,7 +46,7 @@ export interface StartIo {
   /**
    * Run the program on this thread instead of a worker (a CLI attached to one container):
    * it starts sooner, but blocks this thread until it exits and `kill` cannot stop it. Taken
-   * only without stdin and without a time limit; otherwise the worker runs it.
+   * only without stdin, a time limit or an output limit; otherwise the worker runs it.
    */
   inProcess?: boolean;
 }
@@ -128,6 +134,7 @@ export class Runtime {
       mounts: o.mounts ?? [],
       ...(o.memory !== undefined ? { memoryBytes: o.memory } : {}),
       ...(o.timeoutSeconds !== undefined ? { timeoutSeconds: o.timeoutSeconds } : {}),
+      ...(o.outputLimit !== undefined ? { outputLimitBytes: o.outputLimit } : {}),
       interactive: o.interactive ?? false,
       autoRemove: o.autoRemove ?? false,
     });
@@ -144,7 +151,7 @@ export class Runtime {
     const upper = this.containers.loadUpper(config.id);
     this.containers.setState(config.id, { status: 'running', startedAt: new Date().toISOString(), pid: process.pid });
     // On this thread only when asked, and only when nothing needs to interrupt the program.
-    const here = io.inProcess === true && !io.stdin && config.timeoutSeconds === undefined;
+    const here = io.inProcess === true && !io.stdin && config.timeoutSeconds === undefined && config.outputLimitBytes === undefined;
     const run = (here ? runInProcess : runInWorker)({
       request: {
         root: this.root, diffIds: config.image.diffIds, ...(upper ? { upper } : {}), argv: config.argv, env: config.env,
@@ -159,6 +166,7 @@ export class Runtime {
       },
       modules: this.modules,
       ...(config.timeoutSeconds !== undefined ? { timeoutMs: config.timeoutSeconds * 1000 } : {}),
+      ...(config.outputLimitBytes !== undefined ? { outputLimit: config.outputLimitBytes } : {}),
     });
     this.running.set(config.id, run);
     const done = run.done.then((r) => {

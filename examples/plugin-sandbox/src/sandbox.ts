@@ -43,6 +43,8 @@ export class PluginSandbox {
         ],
         memory: 32 * 2 ** 20,
         timeoutSeconds: options.timeoutSeconds ?? 5,
+        // A plugin that floods its output is stopped before it fills this process's memory.
+        outputLimit: 1 * 2 ** 20,
         autoRemove: true,
         ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
       });

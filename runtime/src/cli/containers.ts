@@ -17,6 +17,7 @@ interface RunFlags {
   entrypoint?: string;
   memory?: string;
   timeout?: string;
+  outputLimit?: string;
 }
 
 function createOptions(flags: RunFlags, args: string[]): CreateOptions {
@@ -30,6 +31,7 @@ function createOptions(flags: RunFlags, args: string[]): CreateOptions {
     mounts: (flags.volume ?? []).map(parseMount),
     ...(flags.memory !== undefined ? { memory: parseSize(flags.memory) } : {}),
     ...(flags.timeout !== undefined ? { timeoutSeconds: parseSeconds(flags.timeout) } : {}),
+    ...(flags.outputLimit !== undefined ? { outputLimit: parseSize(flags.outputLimit) } : {}),
     interactive: flags.interactive ?? false,
     autoRemove: flags.rm ?? false,
   };
@@ -46,6 +48,7 @@ function runFlags(cmd: Command): Command {
     .option('--entrypoint <path>', 'override the image entrypoint')
     .option('--memory <size>', 'linear memory limit, e.g. 64m')
     .option('--timeout <seconds>', 'kill the container after this many seconds (exit 137)')
+    .option('--output-limit <size>', 'kill the container once its stdout + stderr pass this size, e.g. 10m (exit 137)')
     .argument('<image>')
     .argument('[args...]')
     .passThroughOptions();
@@ -57,7 +60,8 @@ function runFlags(cmd: Command): Command {
  * ends the process, as it would end a program run directly.
  */
 async function attach(rt: Runtime, id: string, interactive: boolean): Promise<number> {
-  const inProcess = !interactive && rt.containers.config(id).timeoutSeconds === undefined;
+  const config = rt.containers.config(id);
+  const inProcess = !interactive && config.timeoutSeconds === undefined && config.outputLimitBytes === undefined;
   const started = rt.start(id, {
     ...(interactive ? { stdin: process.stdin as unknown as AsyncIterable<Uint8Array> } : {}),
     onOutput: (stream, bytes) => (stream === 'stdout' ? process.stdout : process.stderr).write(bytes),
@@ -70,7 +74,8 @@ async function attach(rt: Runtime, id: string, interactive: boolean): Promise<nu
   }
   try {
     const r = await started.done;
-    if (r.error && r.exitCode !== EXIT.KILLED) process.stderr.write(`strata: ${r.error}\n`);
+    // A plain kill is silent, as docker's; a limit says which one stopped the program.
+    if (r.error && r.error !== 'killed') process.stderr.write(`strata: ${r.error}\n`);
     return r.exitCode;
   } finally {
     process.off('SIGINT', onSignal);
@@ -83,7 +88,7 @@ export function registerContainerCommands(program: Command): void {
   runFlags(program.command('run').description('create and start a container from an image'))
     .option('-d, --detach', 'run in the background and print the container id')
     .action(async (image: string, args: string[], flags: RunFlags, cmd: Command) => {
-      if (!flags.detach && (flags.interactive || flags.timeout !== undefined)) prewarmWorker();
+      if (!flags.detach && (flags.interactive || flags.timeout !== undefined || flags.outputLimit !== undefined)) prewarmWorker();
       const rt = await runtimeOf(cmd);
       const c = await rt.create(image, createOptions(flags, args));
       if (flags.detach) {

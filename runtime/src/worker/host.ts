@@ -14,11 +14,13 @@ export interface WorkerRunOptions {
   onOutput(stream: 'stdout' | 'stderr', bytes: Uint8Array): void;
   modules: ModuleCache;
   timeoutMs?: number;
+  /** Kill the program once stdout + stderr pass this many bytes (what passed is delivered). */
+  outputLimit?: number;
 }
 
 export interface WorkerRun {
   /** Settles once the program ended (or was killed) and all its output was delivered. */
-  done: Promise<RunResult & { killed?: 'kill' | 'timeout' }>;
+  done: Promise<RunResult & { killed?: 'kill' | 'timeout' | 'output' }>;
   /** Stop the program now: the worker is terminated, nothing of this run is persisted. */
   kill(): void;
 }
@@ -96,13 +98,16 @@ export function runInWorker(options: WorkerRunOptions): WorkerRun {
   // The module cache, served to the worker on a channel of this run's own.
   const cacheChannel = new MessageChannel();
   Comlink.expose(options.modules, nodeEndpoint(cacheChannel.port1));
-  let settle!: (r: RunResult & { killed?: 'kill' | 'timeout' }) => void;
-  const done = new Promise<RunResult & { killed?: 'kill' | 'timeout' }>((res) => (settle = res));
+  type Outcome = RunResult & { killed?: 'kill' | 'timeout' | 'output' };
+  let settle!: (r: Outcome) => void;
+  const done = new Promise<Outcome>((res) => (settle = res));
   let finished = false;
-  const finish = (r: RunResult & { killed?: 'kill' | 'timeout' }, healthy = false) => {
+  const finish = (r: Outcome, healthy = false) => {
     if (finished) return;
     finished = true;
     clearTimeout(timer);
+    // A write waiting for room in the ring would wait for a reader that is gone.
+    stdinWriter?.abandon();
     port1.close();
     cacheChannel.port1.close();
     worker.off('error', onError);
@@ -116,25 +121,39 @@ export function runInWorker(options: WorkerRunOptions): WorkerRun {
   const maybeFinish = () => {
     if (result && ended) finish(result, true);
   };
+  let outputBytes = 0;
   port1.on('message', (m: OutputMessage) => {
     if ('end' in m) {
       ended = true;
       maybeFinish();
-    } else {
+    } else if (!finished) {
+      const limit = options.outputLimit;
+      if (limit !== undefined && outputBytes + m.bytes.length > limit) {
+        // Up to the limit is delivered; then the program is stopped, as --timeout stops it.
+        if (limit > outputBytes) options.onOutput(m.stream, m.bytes.subarray(0, limit - outputBytes));
+        outputBytes = limit;
+        finish({ exitCode: EXIT.KILLED, killed: 'output', error: `killed: the output limit (${limit} bytes) was reached` });
+        return;
+      }
+      outputBytes += m.bytes.length;
       options.onOutput(m.stream, m.bytes);
     }
   });
 
   let sab: SharedArrayBuffer | undefined;
+  let stdinWriter: StdinWriter | undefined;
   if (options.stdin) {
     sab = createStdinRing();
-    const writer = new StdinWriter(sab);
+    const writer = (stdinWriter = new StdinWriter(sab));
     void (async () => {
       try {
         for await (const chunk of options.stdin!) {
           if (finished) break;
           await writer.write(chunk);
         }
+      } catch {
+        // The input failed or was closed under us (the run ended and the CLI let go of its
+        // stdin): the program sees end of input, nothing else is to be done.
       } finally {
         writer.close();
       }

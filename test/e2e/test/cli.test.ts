@@ -101,6 +101,15 @@ describe('container state', () => {
 });
 
 describe('hostile programs', () => {
+  it('kills a program whose output passes --output-limit, with what came before it delivered', () => {
+    const input = 'x'.repeat(1023) + '\n';
+    const r = s.run(['run', '--rm', '-i', '--output-limit', '64k', 'tool:1', 'cat'], { input: input.repeat(3 * 1024) });
+    expect(r.status).toBe(137);
+    expect(r.stdout.length).toBe(64 * 1024);
+    expect(r.stderr).toBe('strata: killed: the output limit (65536 bytes) was reached\n');
+    expect(s.run(['run', '--rm', 'tool:1', 'exit', '0']).status).toBe(0);
+  });
+
   it('kills an endless loop at --timeout with 137, and the next run works', () => {
     const t0 = Date.now();
     const r = s.run(['run', '--rm', '--timeout', '2', 'tool:1', 'loop']);

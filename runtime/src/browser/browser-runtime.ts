@@ -30,6 +30,11 @@ export interface BrowserStartOptions {
   stdin?: string | Uint8Array | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
   /** Output as it comes (a terminal); the result still holds all of it. */
   onOutput?: (stream: 'stdout' | 'stderr', bytes: Uint8Array) => void;
+  /**
+   * Bytes of stdout + stderr together after which the container is killed (137), as
+   * `--output-limit` does in Node: a flood of output cannot fill the page's memory.
+   */
+  outputLimit?: number;
 }
 
 /** Exit status of a container whose worker was terminated (SIGKILL, as docker reports it). */
@@ -192,11 +197,20 @@ export class BrowserRuntime {
     const out = { stdout: [] as Uint8Array[], stderr: [] as Uint8Array[] };
     const done = await new Promise<Extract<BrowserWorkerMessage, { kind: 'done' }>>((resolve) => {
       this.running.set(id, { stop: () => resolve({ kind: 'done', exitCode: KILLED, error: 'killed' }) });
+      let outputBytes = 0;
+      const limit = options.outputLimit;
       worker.onmessage = (e: MessageEvent<BrowserWorkerMessage>) => {
         const m = e.data;
         if (m.kind === 'output') {
-          out[m.stream].push(m.bytes);
-          options.onOutput?.(m.stream, m.bytes);
+          let bytes = m.bytes;
+          if (limit !== undefined && outputBytes + bytes.length > limit) {
+            bytes = bytes.subarray(0, Math.max(0, limit - outputBytes));
+            resolve({ kind: 'done', exitCode: KILLED, error: `killed: the output limit (${limit} bytes) was reached` });
+          }
+          outputBytes += bytes.length;
+          if (bytes.length === 0) return;
+          out[m.stream].push(bytes);
+          options.onOutput?.(m.stream, bytes);
         } else resolve(m);
       };
       worker.onerror = (e) => resolve({ kind: 'done', exitCode: 125, error: e.message });
@@ -252,9 +266,9 @@ export class BrowserRuntime {
   }
 
   async run(imageRef: string, options: { args?: string[]; env?: string[]; name?: string } & BrowserStartOptions = {}): Promise<BrowserRunResult> {
-    const { stdin, onOutput, ...createOptions } = options;
+    const { stdin, onOutput, outputLimit, ...createOptions } = options;
     const c = await this.create(imageRef, createOptions);
-    return this.start(c.id, { ...(stdin !== undefined ? { stdin } : {}), ...(onOutput ? { onOutput } : {}) });
+    return this.start(c.id, { ...(stdin !== undefined ? { stdin } : {}), ...(onOutput ? { onOutput } : {}), ...(outputLimit !== undefined ? { outputLimit } : {}) });
   }
 
   /** Terminate a running container's worker (its start() resolves with 137). */

@@ -66,6 +66,12 @@ export async function lifecycle(bridge: Bridge): Promise<void> {
   expect(streamed.error).toBeUndefined();
   expect(streamed.stdout).toBe('typed one\ntyped two\n');
 
+  // An output flood is stopped at the limit, with what came before it delivered.
+  const flood = await rt.run('strata-tool', { args: ['read', '/big.bin'], outputLimit: 300_000 });
+  expect(flood.exitCode).toBe(137);
+  expect(flood.stdout.length).toBe(300_000);
+  expect(flood.error).toMatch(/output limit/);
+
   const listed = await rt.list();
   expect(listed.map((c) => c.name)).toContain('greeter');
   expect(listed.find((c) => c.name === 'greeter')).toMatchObject({ status: 'exited', exitCode: 0 });

@@ -86,12 +86,12 @@ export function pathSyscalls(ctx: WasiContext) {
       } else if (oflags & OFLAGS.CREAT && oflags & OFLAGS.EXCL) {
         fail(ERRNO.EXIST);
       }
-      const st = dir.fs.stat(node);
-      if (st.type === 'symlink') fail(ERRNO.LOOP); // O_NOFOLLOW on a symlink
-      if ((oflags & OFLAGS.DIRECTORY || r.trailingSlash) && st.type !== 'dir') fail(ERRNO.NOTDIR);
+      const type = typeOf(dir.fs, node);
+      if (type === 'symlink') fail(ERRNO.LOOP); // O_NOFOLLOW on a symlink
+      if ((oflags & OFLAGS.DIRECTORY || r.trailingSlash) && type !== 'dir') fail(ERRNO.NOTDIR);
       const wantsWrite = (allowedBase & (RIGHTS.FD_WRITE | RIGHTS.FD_ALLOCATE | RIGHTS.FD_FILESTAT_SET_SIZE)) !== 0 ||
         (fdflags & FDFLAGS.APPEND) !== 0;
-      if (st.type === 'dir') {
+      if (type === 'dir') {
         // open(2): a directory cannot be truncated or opened for writing.
         if (oflags & OFLAGS.TRUNC) fail(ERRNO.ISDIR);
         if ((base & RIGHTS.FD_WRITE) !== 0) fail(ERRNO.ISDIR);
@@ -101,7 +101,7 @@ export function pathSyscalls(ctx: WasiContext) {
         });
         return;
       }
-      if (st.type !== 'file') fail(ERRNO.NOTSUP);
+      if (type !== 'file') fail(ERRNO.NOTSUP);
       const handle = dir.fs.open(node, { read: true, write: wantsWrite || (oflags & OFLAGS.TRUNC) !== 0 });
       try {
         if (oflags & OFLAGS.TRUNC && handle.stat().size > 0) handle.setAttr({ size: 0 });

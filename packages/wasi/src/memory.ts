@@ -40,18 +40,6 @@ export class GuestMemory {
   string(ptr: number, len: number): string {
     const b = this.bytes;
     if (ptr < 0 || len < 0 || ptr + len > b.length) fail(ERRNO.FAULT);
-    // Most arguments are short ASCII paths, for which TextDecoder's call costs more than
-    // building the string here.
-    if (len <= 64) {
-      let ascii = true;
-      for (let i = ptr; i < ptr + len; i++) {
-        if (b[i]! > 0x7f) {
-          ascii = false;
-          break;
-        }
-      }
-      if (ascii) return String.fromCharCode.apply(null, b.subarray(ptr, ptr + len) as unknown as number[]);
-    }
     try {
       return decoder.decode(new Uint8Array(b.buffer, ptr, len));
     } catch {

@@ -1,3 +1,4 @@
+import { concatBytes } from './bytes.js';
 import type { ContentStore, ContentWriter } from './content-store.js';
 import { DigestMismatchError, NotFoundError } from './errors.js';
 import { webSha256, type HasherFactory } from './hash.js';
@@ -64,15 +65,7 @@ export class MemoryContentStore implements ContentStore {
         existed = store.has(digest);
         if (!existed) {
           // One chunk (most files of a layer) is already a private copy: keep it as it is.
-          let all = chunks.length === 1 ? chunks[0]! : new Uint8Array(written);
-          if (chunks.length !== 1) {
-            let pos = 0;
-            for (const c of chunks) {
-              all.set(c, pos);
-              pos += c.length;
-            }
-          }
-          store.set(digest, all);
+          store.set(digest, chunks.length === 1 ? chunks[0]! : concatBytes(chunks));
         }
         return digest;
       },

@@ -1,7 +1,6 @@
 import { createReadStream, createWriteStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
 import { isDigest, type Digest } from '@strata/store';
 import { addFromIndex, loadArchiveStream, parseJson, type Loaded } from '../archive-load.js';
@@ -19,7 +18,8 @@ import { normalizeReference, parseReference } from '../reference.js';
 export async function loadImages(store: ImageStore, path: string): Promise<Loaded[]> {
   if (!existsSync(path)) throw new ImageError(`${path}: no such file or directory`);
   if (statSync(path).isDirectory()) return loadLayoutDir(store, path);
-  return loadArchiveStream(store, Readable.toWeb(createReadStream(path)) as unknown as AsyncIterable<Uint8Array>, path);
+  // A Node stream is an async iterable of chunks already: no web-stream adapter (it copies).
+  return loadArchiveStream(store, createReadStream(path) as AsyncIterable<Uint8Array>, path);
 }
 
 async function loadLayoutDir(store: ImageStore, dir: string): Promise<Loaded[]> {

@@ -85,17 +85,13 @@ async function streamLayer(
       }
     })();
     // The writer verifies the blob's digest at commit, before the layer is kept.
-    const imported = importLayer(store.content, fanOut, {
+    const layer = await importLayer(store.content, fanOut, {
       expectedDiffId: diffId, verifiedDigest: digest, ...(hasher ? { hasher } : {}), ...(store.gunzip ? { gunzip: store.gunzip } : {}),
     });
-    const write = imported.then(async (layer) => {
-      // The importer reads the blob to its end (it hashes it); drain anyway, so the writer has
-      // every byte before the digest is checked.
-      for await (const _ of fanOut) { /* written by the generator */ }
-      await w.commit(digest);
-      return layer;
-    });
-    const layer = await write;
+    // The importer reads the blob to its end; drain anyway, so the writer has every byte
+    // before the digest is checked.
+    for await (const _ of fanOut) { /* written by the generator */ }
+    await w.commit(digest);
     await store.layers.put(layer);
     return true;
   } catch {

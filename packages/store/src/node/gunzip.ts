@@ -16,7 +16,7 @@ export const nodeGunzip: Gunzip = async function* (source) {
     try {
       for await (const chunk of source) {
         if (zlibError) return;
-        if (!z.write(chunk)) await new Promise<void>((r) => { z.once('drain', r); z.once('error', () => r()); });
+        if (!z.write(chunk)) await drainOrError(z);
       }
       z.end();
     } catch (e) {
@@ -36,3 +36,16 @@ export const nodeGunzip: Gunzip = async function* (source) {
   }
   if (sourceError !== undefined) throw sourceError;
 };
+
+/** Wait for room to write, or for the stream to fail; both listeners go once either fires. */
+function drainOrError(z: ReturnType<typeof createGunzip>): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      z.off('drain', done);
+      z.off('error', done);
+      resolve();
+    };
+    z.on('drain', done);
+    z.on('error', done);
+  });
+}

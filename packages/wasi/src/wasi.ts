@@ -80,6 +80,7 @@ export class WASI {
     return new Map(this.counters.filter((c) => c.calls > 0).map((c) => [c.name, c.calls]));
   }
   private readonly ctx: WasiContext;
+  private readonly suspend: WasiOptions['suspend'];
   private started = false;
 
   constructor(options: WasiOptions = {}) {
@@ -146,8 +147,6 @@ export class WASI {
     this.suspend = options.suspend;
   }
 
-  private readonly suspend: WasiOptions['suspend'];
-
   getImportObject(): WebAssembly.Imports {
     const suspend = this.suspend;
     if (!suspend) return { wasi_snapshot_preview1: this.wasiImport as unknown as WebAssembly.ModuleImports };
@@ -177,17 +176,12 @@ export class WASI {
 
   /** Run a command module's `_start`; returns its exit code (0 if it returns normally). */
   start(instance: WebAssembly.Instance): number {
-    if (this.started) throw new Error('WASI.start: this WASI instance was already started');
-    this.started = true;
-    const { _start } = instance.exports as { _start?: () => void };
-    if (typeof _start !== 'function') throw new TypeError('WASI.start: the module exports no _start function');
-    this.bind(instance);
+    const _start = this.enter(instance);
     try {
       _start();
       return 0;
     } catch (e) {
-      if (e instanceof ProcExit) return e.code;
-      throw e;
+      return exitCodeOf(e);
     } finally {
       this.closeAll();
     }
@@ -195,22 +189,27 @@ export class WASI {
 
   /** `start` for a module instantiated with the `suspend` option: `_start` runs under JSPI. */
   async startAsync(instance: WebAssembly.Instance): Promise<number> {
-    if (this.started) throw new Error('WASI.start: this WASI instance was already started');
-    this.started = true;
-    const { _start } = instance.exports as { _start?: () => void };
-    if (typeof _start !== 'function') throw new TypeError('WASI.start: the module exports no _start function');
     const { promising } = WebAssembly as unknown as { promising?: (fn: () => void) => () => Promise<void> };
     if (!promising) throw new TypeError('WASI.startAsync needs JSPI (WebAssembly.promising)');
-    this.bind(instance);
+    const _start = this.enter(instance);
     try {
       await promising(_start)();
       return 0;
     } catch (e) {
-      if (e instanceof ProcExit) return e.code;
-      throw e;
+      return exitCodeOf(e);
     } finally {
       this.closeAll();
     }
+  }
+
+  /** The checks and binding both starts share; the module's `_start`. */
+  private enter(instance: WebAssembly.Instance): () => void {
+    if (this.started) throw new Error('WASI.start: this WASI instance was already started');
+    this.started = true;
+    const { _start } = instance.exports as { _start?: () => void };
+    if (typeof _start !== 'function') throw new TypeError('WASI.start: the module exports no _start function');
+    this.bind(instance);
+    return _start;
   }
 
   /** Initialise a reactor module (`_initialize`, if it exports one). */
@@ -231,6 +230,12 @@ export class WASI {
   private closeAll(): void {
     for (const [fd, e] of this.ctx.fds.entries()) if (e.kind === 'file') this.ctx.fds.close(fd);
   }
+}
+
+/** proc_exit unwinds to the start as a ProcExit: its code; anything else goes on up. */
+function exitCodeOf(e: unknown): number {
+  if (e instanceof ProcExit) return e.code;
+  throw e;
 }
 
 export { ProcExit };

@@ -5,12 +5,12 @@
 //
 // - CommonJS, not ESM: Node sets up its ES module loader for an ESM entry, which a short
 //   `strata run` pays for on every start (dist/bundle/package.json says "commonjs").
-// - strata.js is a small loader that compiles the bundle (strata-cli.js) with V8's code cache
-//   kept next to it (strata-cli.js.cache, written after a run when missing or stale), so a
-//   process skips most parsing and compiling. The worker bundle sits next to them, where the
+// - strata.js is a small loader (scripts/cli-loader.cjs, copied) that compiles the bundle
+//   (strata-cli.js) with V8's code cache kept next to it (strata-cli.js.<command>.cache,
+//   written after a run when missing or stale), so a process skips most parsing and compiling. The worker bundle sits next to them, where the
 //   host looks for `./container-worker.js`.
 import { build } from 'esbuild';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
@@ -33,4 +33,5 @@ for (const f of (() => { try { return readdirSync(`${here}dist/bundle`); } catch
 await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/bundle/strata-cli.js' });
 await build({ ...common, entryPoints: ['src/worker/container-worker.ts'], outfile: 'dist/bundle/container-worker.js' });
 writeFileSync(`${here}dist/bundle/package.json`, '{ "type": "commonjs" }\n');
-await build({ ...common, define: {}, banner: {}, entryPoints: ['scripts/cli-loader.cjs'], outfile: 'dist/bundle/strata.js', bundle: false });
+copyFileSync(`${here}scripts/cli-loader.cjs`, `${here}dist/bundle/strata.js`);
+chmodSync(`${here}dist/bundle/strata.js`, 0o755);

@@ -82,7 +82,7 @@ export class ContainerStore {
         const state = this.state(id);
         // A --rm container whose process died (a signal ended an attached run) is removed
         // the next time anyone looks, as its process would have done.
-        if (config.autoRemove && state.status === 'exited' && state.pid !== undefined && !alive(state.pid)) {
+        if (config.autoRemove && diedRunning(state)) {
           this.remove(id);
           continue;
         }
@@ -112,7 +112,7 @@ export class ContainerStore {
   state(id: string): ContainerState {
     const s = JSON.parse(readFileSync(join(this.dir, id, 'state.json'), 'utf8')) as ContainerState;
     if (s.status === 'running' && s.pid !== undefined && !alive(s.pid)) {
-      return { ...s, status: 'exited', exitCode: s.exitCode ?? 137, error: 'the process running it died' };
+      return { ...s, status: 'exited', exitCode: s.exitCode ?? 137, error: DIED };
     }
     return s;
   }
@@ -166,6 +166,14 @@ export class ContainerStore {
     renameSync(join(this.dir, id), tmp);
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** The error of a state that said running while its process was gone (see `state`). */
+const DIED = 'the process running it died';
+
+/** `state` found the process that ran it gone: the record still says running. */
+function diedRunning(s: ContainerState): boolean {
+  return s.status === 'exited' && s.error === DIED;
 }
 
 function alive(pid: number): boolean {

@@ -3,10 +3,10 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { commitTar, OverlayFs, type Change } from '@strata/overlay';
-import { ImageError, ImageStore, MEDIA, type ImageRecord } from '@strata/image';
+import { OverlayFs, type Change } from '@strata/overlay';
+import { ImageError, ImageStore, type ImageRecord } from '@strata/image';
 import { DiskImageMeta } from '@strata/image/node';
-import { importLayer, type Digest } from '@strata/store';
+import type { Digest } from '@strata/store';
 import { DiskContentStore, DiskLayerStore, nodeGunzip, nodeSha256 } from '@strata/store/node';
 import { ContainerStore, type ContainerConfig, type ContainerState } from './container-store.js';
 import { EXIT, RuntimeError } from './exit-codes.js';
@@ -40,13 +40,22 @@ export interface CreateOptions {
   autoRemove?: boolean;
 }
 
+/**
+ * Whether a start can run on the caller's thread (`StartIo.inProcess`): only when nothing
+ * has to reach the program while it runs — no stdin to feed, no time or output limit to
+ * enforce. The CLI asks it too, to boot a worker early when one will be needed.
+ */
+export function canRunInProcess(o: { stdin: boolean; timeoutSeconds?: number | undefined; outputLimit?: number | undefined }): boolean {
+  return !o.stdin && o.timeoutSeconds === undefined && o.outputLimit === undefined;
+}
+
 export interface StartIo {
   stdin?: AsyncIterable<Uint8Array>;
   onOutput?: (stream: 'stdout' | 'stderr', bytes: Uint8Array) => void;
   /**
    * Run the program on this thread instead of a worker (a CLI attached to one container):
    * it starts sooner, but blocks this thread until it exits and `kill` cannot stop it. Taken
-   * only without stdin, a time limit or an output limit; otherwise the worker runs it.
+   * only when `canRunInProcess` allows; otherwise the worker runs it. `start` says which.
    */
   inProcess?: boolean;
 }
@@ -144,14 +153,15 @@ export class Runtime {
    * Start a created or stopped container; it sees what it wrote before (its saved upper).
    * Resolves once it has exited and its new state is saved.
    */
-  start(ref: string, io: StartIo = {}): { id: string; done: Promise<{ exitCode: number; error?: string }>; kill(): void } {
+  start(ref: string, io: StartIo = {}): { id: string; done: Promise<{ exitCode: number; error?: string }>; kill(): void; inProcess: boolean } {
     const config = this.containers.resolve(ref);
     const state = this.containers.state(config.id);
     if (state.status === 'running') throw new RuntimeError(`container ${config.name} is already running`);
     const upper = this.containers.loadUpper(config.id);
     this.containers.setState(config.id, { status: 'running', startedAt: new Date().toISOString(), pid: process.pid });
     // On this thread only when asked, and only when nothing needs to interrupt the program.
-    const here = io.inProcess === true && !io.stdin && config.timeoutSeconds === undefined && config.outputLimitBytes === undefined;
+    const here = io.inProcess === true &&
+      canRunInProcess({ stdin: io.stdin !== undefined, timeoutSeconds: config.timeoutSeconds, outputLimit: config.outputLimitBytes });
     const run = (here ? runInProcess : runInWorker)({
       request: {
         root: this.root, diffIds: config.image.diffIds, ...(upper ? { upper } : {}), argv: config.argv, env: config.env,
@@ -180,7 +190,7 @@ export class Runtime {
       if (config.autoRemove) this.containers.remove(config.id);
       return { exitCode: r.exitCode, ...(r.error ? { error: r.error } : {}) };
     });
-    return { id: config.id, done, kill: () => run.kill() };
+    return { id: config.id, done, kill: () => run.kill(), inProcess: here };
   }
 
   /** create + start + wait; output collected (or streamed through `onOutput`). */

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EXIT, RuntimeError } from '../exit-codes.js';
 import { parseEnv, parseMount, parseSeconds, parseSize } from '../options.js';
-import type { CreateOptions, Runtime } from '../runtime.js';
+import { canRunInProcess, type CreateOptions, type Runtime } from '../runtime.js';
 import { prewarmWorker } from '../worker/host.js';
 import { collect, runtimeOf, startDetached } from './context.js';
 import { ago, table, write } from './output.js';
@@ -60,15 +60,13 @@ function runFlags(cmd: Command): Command {
  * ends the process, as it would end a program run directly.
  */
 async function attach(rt: Runtime, id: string, interactive: boolean): Promise<number> {
-  const config = rt.containers.config(id);
-  const inProcess = !interactive && config.timeoutSeconds === undefined && config.outputLimitBytes === undefined;
   const started = rt.start(id, {
     ...(interactive ? { stdin: process.stdin as unknown as AsyncIterable<Uint8Array> } : {}),
     onOutput: (stream, bytes) => (stream === 'stdout' ? process.stdout : process.stderr).write(bytes),
-    inProcess,
+    inProcess: true,
   });
   const onSignal = () => started.kill();
-  if (!inProcess) {
+  if (!started.inProcess) {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   }
@@ -88,9 +86,10 @@ export function registerContainerCommands(program: Command): void {
   runFlags(program.command('run').description('create and start a container from an image'))
     .option('-d, --detach', 'run in the background and print the container id')
     .action(async (image: string, args: string[], flags: RunFlags, cmd: Command) => {
-      if (!flags.detach && (flags.interactive || flags.timeout !== undefined || flags.outputLimit !== undefined)) prewarmWorker();
+      const options = createOptions(flags, args);
+      if (!flags.detach && !canRunInProcess({ stdin: options.interactive ?? false, timeoutSeconds: options.timeoutSeconds, outputLimit: options.outputLimit })) prewarmWorker();
       const rt = await runtimeOf(cmd);
-      const c = await rt.create(image, createOptions(flags, args));
+      const c = await rt.create(image, options);
       if (flags.detach) {
         startDetached(rt, c.id);
         write(c.id);

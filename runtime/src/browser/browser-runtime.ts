@@ -2,6 +2,7 @@ import { ImageStore, loadArchiveStream, pull, type ImageRecord, type Index, type
 import { OverlayFs, type Change } from '@strata/overlay';
 import { concatBytes, IdbContentStore, IdbLayerStore, StorageFullError, toAsyncIterable, type Digest } from '@strata/store';
 import { commitImage } from '../commit-image.js';
+import { OutputLimit } from '../output-limit.js';
 import { exportTar } from '../export-tar.js';
 import { IdbContainers, IdbImageMeta, type BrowserContainer } from './idb-state.js';
 import { jspiAvailable } from './jspi-bridge.js';
@@ -197,21 +198,16 @@ export class BrowserRuntime {
     const out = { stdout: [] as Uint8Array[], stderr: [] as Uint8Array[] };
     const done = await new Promise<Extract<BrowserWorkerMessage, { kind: 'done' }>>((resolve) => {
       this.running.set(id, { stop: () => resolve({ kind: 'done', exitCode: KILLED, error: 'killed' }) });
-      let outputBytes = 0;
-      const limit = options.outputLimit;
+      const output = new OutputLimit(options.outputLimit);
       worker.onmessage = (e: MessageEvent<BrowserWorkerMessage>) => {
         const m = e.data;
-        if (m.kind === 'output') {
-          let bytes = m.bytes;
-          if (limit !== undefined && outputBytes + bytes.length > limit) {
-            bytes = bytes.subarray(0, Math.max(0, limit - outputBytes));
-            resolve({ kind: 'done', exitCode: KILLED, error: `killed: the output limit (${limit} bytes) was reached` });
-          }
-          outputBytes += bytes.length;
-          if (bytes.length === 0) return;
-          out[m.stream].push(bytes);
-          options.onOutput?.(m.stream, bytes);
-        } else resolve(m);
+        if (m.kind !== 'output') return resolve(m);
+        const { pass, exceeded } = output.take(m.bytes);
+        if (pass.length > 0) {
+          out[m.stream].push(pass);
+          options.onOutput?.(m.stream, pass);
+        }
+        if (exceeded) resolve({ kind: 'done', exitCode: KILLED, error: output.message });
       };
       worker.onerror = (e) => resolve({ kind: 'done', exitCode: 125, error: e.message });
       const req: BrowserRunRequest = {
@@ -266,9 +262,8 @@ export class BrowserRuntime {
   }
 
   async run(imageRef: string, options: { args?: string[]; env?: string[]; name?: string } & BrowserStartOptions = {}): Promise<BrowserRunResult> {
-    const { stdin, onOutput, outputLimit, ...createOptions } = options;
-    const c = await this.create(imageRef, createOptions);
-    return this.start(c.id, { ...(stdin !== undefined ? { stdin } : {}), ...(onOutput ? { onOutput } : {}), ...(outputLimit !== undefined ? { outputLimit } : {}) });
+    const c = await this.create(imageRef, options);
+    return this.start(c.id, options);
   }
 
   /** Terminate a running container's worker (its start() resolves with 137). */

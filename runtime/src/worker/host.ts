@@ -2,6 +2,7 @@ import { MessageChannel, type Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { EXIT } from '../exit-codes.js';
+import { OutputLimit } from '../output-limit.js';
 import type { ModuleCache } from '../module-cache.js';
 import { createStdinRing, StdinWriter } from '../stdin-ring.js';
 import { startWorker } from '../worker-url.js';
@@ -121,22 +122,16 @@ export function runInWorker(options: WorkerRunOptions): WorkerRun {
   const maybeFinish = () => {
     if (result && ended) finish(result, true);
   };
-  let outputBytes = 0;
+  const output = new OutputLimit(options.outputLimit);
   port1.on('message', (m: OutputMessage) => {
     if ('end' in m) {
       ended = true;
       maybeFinish();
     } else if (!finished) {
-      const limit = options.outputLimit;
-      if (limit !== undefined && outputBytes + m.bytes.length > limit) {
-        // Up to the limit is delivered; then the program is stopped, as --timeout stops it.
-        if (limit > outputBytes) options.onOutput(m.stream, m.bytes.subarray(0, limit - outputBytes));
-        outputBytes = limit;
-        finish({ exitCode: EXIT.KILLED, killed: 'output', error: `killed: the output limit (${limit} bytes) was reached` });
-        return;
-      }
-      outputBytes += m.bytes.length;
-      options.onOutput(m.stream, m.bytes);
+      // Up to the limit is delivered; then the program is stopped, as --timeout stops it.
+      const { pass, exceeded } = output.take(m.bytes);
+      if (pass.length > 0) options.onOutput(m.stream, pass);
+      if (exceeded) finish({ exitCode: EXIT.KILLED, killed: 'output', error: output.message });
     }
   });
 

@@ -11,8 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { WASI as NodeWasi } from 'node:wasi';
-import { ConsoleStdout, File, OpenFile, PreopenDirectory, WASI as ShimWasi } from '@bjorn3/browser_wasi_shim';
 import { init as wasmerInit, WASI as WasmerWasi } from '@wasmer/wasi';
+import { runOnShim } from './shim-run.js';
 import { createStrataRunner } from './strata.js';
 
 export interface Peer {
@@ -65,19 +65,9 @@ export function shimPeer(module: WebAssembly.Module): Peer {
   return {
     name: 'browser_wasi_shim',
     async run(args) {
-      const out: string[] = [];
-      const err: string[] = [];
-      const fds = [
-        new OpenFile(new File([])),
-        ConsoleStdout.lineBuffered((l) => out.push(l)),
-        ConsoleStdout.lineBuffered((l) => err.push(l)),
-        new PreopenDirectory('/scratch', new Map()),
-      ];
-      const wasi = new ShimWasi(['fsbench', ...scratchArgs(args, '/scratch')], [], fds, { debug: false });
-      const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasiImport });
-      const code = wasi.start(instance as { exports: { memory: WebAssembly.Memory; _start: () => unknown } });
-      if (code !== 0) throw new ExitError('browser_wasi_shim', code, err.join('\n'));
-      return out.join('\n') + '\n';
+      const r = runOnShim((imports) => new WebAssembly.Instance(module, imports), scratchArgs(args, '/scratch'));
+      if (r.code !== 0) throw new ExitError('browser_wasi_shim', r.code, r.stderr);
+      return r.stdout;
     },
   };
 }

@@ -100,6 +100,7 @@ export class ChunkedFile {
       this._size = size;
       this.baseLimit = Math.min(this.baseLimit, size);
       const keep = Math.ceil(size / CHUNK_SIZE);
+      for (let i = keep; i < this.chunks.length; i++) recycleChunk(this.chunks[i]);
       this.chunks.length = Math.min(this.chunks.length, keep);
       this.zeroTail();
     } else {
@@ -128,6 +129,17 @@ export class ChunkedFile {
       const c = this.chunks[i];
       if (c) yield [i, c];
     }
+  }
+
+  /**
+   * The file is gone (its last name removed and no descriptor open): its full chunks go
+   * back to the allocator for the next file's writes. Nothing may read this file afterwards.
+   */
+  release(): void {
+    for (const c of this.chunks) recycleChunk(c);
+    this.chunks.length = 0;
+    this._size = 0;
+    this.baseLimit = 0;
   }
 
   /** Restore an owned chunk (used when a persisted upper is loaded). */
@@ -199,8 +211,47 @@ const SMALL_SLAB = 256 * 1024;
 let small: Uint8Array | undefined;
 let smallUsed = SMALL_SLAB;
 
+/**
+ * Full chunks of files that are gone (last name unlinked with no descriptor open, or cut off
+ * by truncate) are reused for the next full chunks instead of being left to the garbage
+ * collector. New memory costs a page fault and the kernel's zeroing per 4 KiB page on its
+ * first write, which was most of the time of writing a big file; the kernel's own page
+ * cache does the same recycling (a deleted tmpfs file's pages serve the next file's writes).
+ * A reused chunk is zeroed (a hole in it must read as zeros). Bounded, and dropped when it
+ * has not been drawn from for a few seconds, so a process that once deleted a big file does
+ * not keep its memory.
+ */
+const freeChunks: Uint8Array[] = [];
+const FREE_MAX = 2048; // 128 MiB
+const FREE_IDLE_MS = 5000;
+let freeDrawn = false;
+let freeTimer: unknown;
+
+function recycleChunk(chunk: Uint8Array | undefined): void {
+  if (!chunk || chunk.length !== CHUNK_SIZE || freeChunks.length >= FREE_MAX) return;
+  freeChunks.push(chunk);
+  if (freeTimer === undefined) scheduleFreeDrain();
+}
+
+function scheduleFreeDrain(): void {
+  freeDrawn = false;
+  const timer = setTimeout(() => {
+    freeTimer = undefined;
+    if (freeDrawn) scheduleFreeDrain();
+    else freeChunks.length = 0;
+  }, FREE_IDLE_MS) as { unref?: () => void };
+  // In Node the timer must not keep the process alive for memory nobody will ask for.
+  timer.unref?.();
+  freeTimer = timer;
+}
+
 function allocChunk(capacity: number): Uint8Array {
   if (capacity === CHUNK_SIZE) {
+    const reused = freeChunks.pop();
+    if (reused) {
+      freeDrawn = true;
+      return reused.fill(0);
+    }
     if (slabUsed === SLAB) {
       slab = new Uint8Array(SLAB);
       slabUsed = 0;

@@ -584,6 +584,7 @@ export class OverlayFs implements SyncFs {
 
   private forget(n: Inode): void {
     this.nodes.delete(n.ino);
+    n.data?.release();
   }
 
   private touchDir(d: Inode, now = this.now()): void {

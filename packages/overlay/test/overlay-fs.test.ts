@@ -121,6 +121,43 @@ describe('OverlayFs', () => {
     expect(fs.diff()).toEqual([{ kind: 'D', path: '/f' }]);
   });
 
+  it('reuses a removed file\'s memory only once nothing can read it, and zeroed', () => {
+    const { fs } = setup({ '/keep': 'k' });
+    const full = new Uint8Array(8 * CHUNK_SIZE).fill(0xaa);
+    const writeNew = (name: string, bytes: Uint8Array, position = 0) => {
+      const h = fs.open(fs.createAt(fs.root, name, 0o644), { read: true, write: true });
+      h.write(bytes, position);
+      return h;
+    };
+    // Unlinked while open: its chunks must survive other files' writes until the close.
+    const open = writeNew('open', full);
+    fs.unlinkAt(fs.root, 'open');
+    writeNew('gone', full).close();
+    fs.unlinkAt(fs.root, 'gone'); // its 8 chunks go back to the allocator
+    const other = writeNew('other', new Uint8Array(8 * CHUNK_SIZE).fill(0x55));
+    const kept = readAll(open);
+    expect(kept.length).toBe(full.length);
+    expect(kept.every((b) => b === 0xaa)).toBe(true);
+    open.close();
+    other.close();
+    // A sparse file written after both removals: the holes inside its chunks read as zeros.
+    // (A byte this far into a chunk takes a full chunk, which is what gets reused.)
+    fs.unlinkAt(fs.root, 'other');
+    const sparse = writeNew('sparse', new Uint8Array([1]), 3 * CHUNK_SIZE + 40_000);
+    const bytes = readAll(sparse);
+    sparse.close();
+    expect(bytes.length).toBe(3 * CHUNK_SIZE + 40_001);
+    expect(bytes.subarray(0, -1).every((b) => b === 0)).toBe(true);
+    expect(bytes[bytes.length - 1]).toBe(1);
+    // Truncated away and extended again: zeros, not the old bytes.
+    const t = writeNew('t', full);
+    t.setAttr({ size: 10 });
+    t.write(new Uint8Array([7]), 2 * CHUNK_SIZE + 40_000);
+    const back = readAll(t);
+    t.close();
+    expect(back.subarray(10, -1).every((b) => b === 0)).toBe(true);
+  });
+
   it('makes a directory created over a whiteout opaque', () => {
     const { fs } = setup({ '/etc/conf.d/a': 'a' });
     const etc = nodeAt(fs, '/etc');

@@ -67,7 +67,7 @@ function normalise(diff: Change[], lower: Node[], merged: Node[]): string[] {
 export function compare(s: Scenario, k: Outcome, st: Outcome & { diff: Change[] }): Mismatch[] {
   const out: Mismatch[] = [];
   s.ops.forEach((op, i) => {
-    if (!isDeepStrictEqual(k.ops[i], st.ops[i])) out.push({ what: `op ${i} ${JSON.stringify(op)}`, kernel: k.ops[i], strata: st.ops[i] });
+    if (!isDeepStrictEqual(k.ops[i], st.ops[i])) out.push({ what: `op ${i} ${brief(op)}`, kernel: k.ops[i], strata: st.ops[i] });
   });
   const kt = new Map(k.tree.map((n) => [n.path, n]));
   const stt = new Map(st.tree.map((n) => [n.path, n]));
@@ -79,4 +79,9 @@ export function compare(s: Scenario, k: Outcome, st: Outcome & { diff: Change[] 
   const strataDiff = normalise(st.diff, st.lowerTree ?? [], st.tree);
   if (!isDeepStrictEqual(kernelDiff, strataDiff)) out.push({ what: 'diff', kernel: kernelDiff, strata: strataDiff });
   return out;
+}
+
+/** JSON with long strings (the big writes) cut to their start and length. */
+export function brief(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' && v.length > 64 ? `${v.slice(0, 24)}…(${v.length} chars)` : v));
 }

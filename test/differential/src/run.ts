@@ -1,4 +1,4 @@
-import { compare, type Mismatch } from './compare.js';
+import { brief, compare, type Mismatch } from './compare.js';
 import { runKernel } from './kernel.js';
 import { generate, type Op, type Scenario } from './scenario.js';
 import { runStrata } from './strata.js';
@@ -44,8 +44,9 @@ export async function shrink(s: Scenario): Promise<Scenario> {
 export function report(v: Verdict): string {
   return [
     `seed ${v.scenario.seed}: ${v.mismatches.length} mismatch(es)`,
-    `layers: ${JSON.stringify(v.scenario.layers)}`,
-    `ops: ${JSON.stringify(v.scenario.ops)}`,
-    ...v.mismatches.map((m) => `  ${m.what}\n    kernel: ${JSON.stringify(m.kernel)}\n    strata: ${JSON.stringify(m.strata)}`),
+    `layers: ${brief(v.scenario.layers)}`,
+    `ops: ${brief(v.scenario.ops)}`,
+    ...v.mismatches.map((m) => `  ${m.what}\n    kernel: ${brief(m.kernel)}\n    strata: ${brief(m.strata)}`),
   ].join('\n');
 }
+

@@ -109,13 +109,16 @@ export function generate(seed: number, opCount = 20): Scenario {
     layers.push(items);
   }
   const ops: Op[] = [];
+  // Now and then a write past the overlay's 64 KiB chunks (and a truncate that extends into
+  // them), so whole chunks are written, freed by unlink or truncate, and reused.
+  const data = (tag: string) => (r.chance(0.1) ? tag.padEnd(50_000 + r.int(150_000), tag) : tag);
   const anyPath = () => (known.size && r.chance(0.8) ? r.pick([...known]) : randomPath());
   for (let i = 0; i < opCount; i++) {
     const path = anyPath();
     switch (r.int(13)) {
-      case 0: ops.push({ op: 'write', path, data: `w${i}` }); known.add(path); break;
-      case 1: ops.push({ op: 'append', path, data: `+${i}` }); known.add(path); break;
-      case 2: ops.push({ op: 'truncate', path, size: r.int(8) }); break;
+      case 0: ops.push({ op: 'write', path, data: data(`w${i}`) }); known.add(path); break;
+      case 1: ops.push({ op: 'append', path, data: data(`+${i}`) }); known.add(path); break;
+      case 2: ops.push({ op: 'truncate', path, size: r.chance(0.2) ? 60_000 + r.int(140_000) : r.int(8) }); break;
       case 3: ops.push({ op: 'mkdir', path }); known.add(path); dirs.add(path); break;
       case 4: ops.push({ op: 'rmdir', path }); break;
       case 5: ops.push({ op: 'unlink', path }); break;

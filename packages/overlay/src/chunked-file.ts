@@ -170,10 +170,13 @@ export class ChunkedFile {
     if (chunk && chunk.length >= needed) return chunk;
     const start = index * CHUNK_SIZE;
     const fromBase = chunk ? 0 : Math.max(0, Math.min(CHUNK_SIZE, this.baseLimit - start));
-    let capacity = Math.max(needed, fromBase, chunk ? chunk.length * 2 : 256);
+    let capacity = Math.max(needed, fromBase, chunk ? chunk.length * 2 : MIN_CHUNK);
     capacity = Math.min(CHUNK_SIZE, 2 ** Math.ceil(Math.log2(capacity)));
     const grown = allocChunk(capacity);
-    if (chunk) grown.set(chunk);
+    if (chunk) {
+      grown.set(chunk);
+      recycleChunk(chunk);
+    }
     else if (fromBase > 0) this.readBase(grown.subarray(0, fromBase), start);
     this.chunks[index] = grown;
     return grown;
@@ -212,24 +215,35 @@ let small: Uint8Array | undefined;
 let smallUsed = SMALL_SLAB;
 
 /**
- * Full chunks of files that are gone (last name unlinked with no descriptor open, or cut off
- * by truncate) are reused for the next full chunks instead of being left to the garbage
- * collector. New memory costs a page fault and the kernel's zeroing per 4 KiB page on its
- * first write, which was most of the time of writing a big file; the kernel's own page
- * cache does the same recycling (a deleted tmpfs file's pages serve the next file's writes).
- * A reused chunk is zeroed (a hole in it must read as zeros). Bounded, and dropped when it
- * has not been drawn from for a few seconds, so a process that once deleted a big file does
- * not keep its memory.
+ * Chunks of files that are gone (last name unlinked with no descriptor open, cut off by
+ * truncate, or outgrown by their file) are reused for the next chunks of the same size
+ * instead of being left to the garbage collector. New memory costs a page fault and the
+ * kernel's zeroing per 4 KiB page on its first write, which was most of the time of writing
+ * a big file; the kernel's own page cache does the same recycling (a deleted tmpfs file's
+ * pages serve the next file's writes). A reused chunk is zeroed (a hole in it must read as
+ * zeros). Bounded, and dropped when it has not been drawn from for a few seconds, so a
+ * process that once deleted a big file does not keep its memory.
  */
-const freeChunks: Uint8Array[] = [];
-const FREE_MAX = 2048; // 128 MiB
+const MIN_CHUNK = 256;
+/** Free chunks by size class: 256 B, 512 B, ... CHUNK_SIZE (capacities are powers of two). */
+const freeLists: Uint8Array[][] = [];
+for (let size = MIN_CHUNK; size <= CHUNK_SIZE; size *= 2) freeLists.push([]);
+const FREE_MAX_BYTES = 128 * 2 ** 20;
 const FREE_IDLE_MS = 5000;
+let freeBytes = 0;
 let freeDrawn = false;
 let freeTimer: unknown;
 
+function sizeClass(size: number): number {
+  return Math.clz32(MIN_CHUNK) - Math.clz32(size);
+}
+
 function recycleChunk(chunk: Uint8Array | undefined): void {
-  if (!chunk || chunk.length !== CHUNK_SIZE || freeChunks.length >= FREE_MAX) return;
-  freeChunks.push(chunk);
+  if (!chunk) return;
+  const n = chunk.length;
+  if (n < MIN_CHUNK || n > CHUNK_SIZE || (n & (n - 1)) !== 0 || freeBytes + n > FREE_MAX_BYTES) return;
+  freeLists[sizeClass(n)]!.push(chunk);
+  freeBytes += n;
   if (freeTimer === undefined) scheduleFreeDrain();
 }
 
@@ -237,21 +251,24 @@ function scheduleFreeDrain(): void {
   freeDrawn = false;
   const timer = setTimeout(() => {
     freeTimer = undefined;
-    if (freeDrawn) scheduleFreeDrain();
-    else freeChunks.length = 0;
+    if (freeDrawn) return scheduleFreeDrain();
+    for (const list of freeLists) list.length = 0;
+    freeBytes = 0;
   }, FREE_IDLE_MS) as { unref?: () => void };
   // In Node the timer must not keep the process alive for memory nobody will ask for.
   timer.unref?.();
   freeTimer = timer;
 }
 
+/** A zeroed chunk of `capacity` bytes, a power of two from MIN_CHUNK to CHUNK_SIZE. */
 function allocChunk(capacity: number): Uint8Array {
+  const reused = freeLists[sizeClass(capacity)]!.pop();
+  if (reused) {
+    freeBytes -= capacity;
+    freeDrawn = true;
+    return reused.fill(0);
+  }
   if (capacity === CHUNK_SIZE) {
-    const reused = freeChunks.pop();
-    if (reused) {
-      freeDrawn = true;
-      return reused.fill(0);
-    }
     if (slabUsed === SLAB) {
       slab = new Uint8Array(SLAB);
       slabUsed = 0;

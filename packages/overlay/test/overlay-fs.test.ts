@@ -156,6 +156,13 @@ describe('OverlayFs', () => {
     const back = readAll(t);
     t.close();
     expect(back.subarray(10, -1).every((b) => b === 0)).toBe(true);
+    // Small chunks too: a small file's chunk, reused, starts zeroed.
+    writeNew('small', new Uint8Array(200).fill(0xcc)).close();
+    fs.unlinkAt(fs.root, 'small');
+    const next = writeNew('next', new Uint8Array([9]), 100);
+    const head = readAll(next);
+    next.close();
+    expect([...head.subarray(0, 100)].every((b) => b === 0)).toBe(true);
   });
 
   it('makes a directory created over a whiteout opaque', () => {

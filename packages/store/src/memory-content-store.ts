@@ -54,7 +54,9 @@ export class MemoryContentStore implements ContentStore {
       async write(chunk) {
         if (done) throw new Error('content writer already finished');
         h.update(chunk);
-        chunks.push(chunk.slice());
+        // A copy the store owns: the caller may reuse its buffer, and a Node Buffer's slice()
+        // would be a view of it, not a copy.
+        chunks.push(new Uint8Array(chunk));
         written += chunk.length;
       },
       async commit(expected) {

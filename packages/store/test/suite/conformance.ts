@@ -48,6 +48,20 @@ export function runStoreConformance(name: string, make: () => Promise<Stores>): 
       await expect(content.get(sha('missing'))).rejects.toBeInstanceOf(NotFoundError);
     });
 
+    it('keeps what was written even when the caller reuses its buffer', async () => {
+      const { content } = await make();
+      // A Node Buffer where there is one: its slice() is a view, not a copy.
+      const NodeBuffer = (globalThis as { Buffer?: { from(s: string): Uint8Array } }).Buffer;
+      const chunk = NodeBuffer ? NodeBuffer.from('first bytes') : enc.encode('first bytes');
+      const w = await content.writer();
+      await w.write(chunk);
+      chunk.fill(0x21);
+      const d = await w.commit();
+      chunk.fill(0x22);
+      expect(d).toBe(sha('first bytes'));
+      expect(new TextDecoder().decode(await content.get(d))).toBe('first bytes');
+    });
+
     it('aborted writers leave nothing', async () => {
       const { content } = await make();
       const w = await content.writer();

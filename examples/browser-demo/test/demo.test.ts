@@ -4,9 +4,13 @@
  * whiteout after a delete, read the info panel and the container's diff; then cut the
  * network, reload, and start the same container again: the page comes from the service
  * worker's cache and the container's files from IndexedDB. A screenshot is kept in
- * test/artifacts/.
+ * test/artifacts/. Then an image archive picked in the file input, run with `-i`, and text
+ * typed into the terminal as the program's stdin.
  */
-import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
@@ -84,4 +88,54 @@ describe('browser demo page', () => {
     expect(errors).toEqual([]);
     await context.close();
   }, 120_000);
+
+  it('loads an archive from the file input and feeds what is typed to a program run with -i', async () => {
+    const archive = toolArchive();
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await page.goto(url);
+      await page.waitForFunction(() => (window as unknown as { strataDemo?: unknown }).strataDemo !== undefined);
+      await page.evaluate(() => (window as unknown as { strataDemo: { ready: Promise<void> } }).strataDemo.ready);
+      await page.setInputFiles('#archive', archive.file);
+      await expect.poll(() => page.locator('#images').innerText()).toContain('tool');
+      const name = (await page.locator('#image option').allInnerTexts()).find((n) => n.includes('tool'))!;
+      await page.selectOption('#image', name);
+      await page.fill('#args', 'cat');
+      await page.check('#interactive');
+      await page.click('#run');
+      const term = () => page.locator('.xterm-rows').innerText();
+      await expect.poll(term).toContain('$ strata run -i');
+      // The demo focuses the terminal for -i; the keys go to xterm, Ctrl-D ends the input.
+      await page.keyboard.type('typed into the tab');
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Control+D');
+      await page.waitForFunction(() => document.querySelector('.xterm-rows')?.textContent?.includes('[exit 0]'), undefined, { timeout: 30_000 });
+      // Once as the terminal's echo, once as what `cat` wrote back.
+      expect((await term()).split('typed into the tab').length - 1).toBe(2);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+      archive.remove();
+    }
+  }, 120_000);
 });
+
+/** An OCI archive (umoci, then skopeo) of the e2e tool program: Entrypoint /bin/tool.wasm. */
+function toolArchive(): { file: string; remove: () => void } {
+  const work = mkdtempSync(join(tmpdir(), 'strata-demo-archive-'));
+  const layout = join(work, 'layout');
+  mkdirSync(join(work, 'app', 'bin'), { recursive: true });
+  copyFileSync(fileURLToPath(new URL('../../../test/e2e/guests/tool.wasm', import.meta.url)), join(work, 'app', 'bin', 'tool.wasm'));
+  execFileSync('tar', ['--create', '--file', join(work, 'app.tar'), '--directory', join(work, 'app'), '--owner=0', '--group=0', 'bin']);
+  const umoci = (...args: string[]) => execFileSync('umoci', args, { stdio: 'pipe' });
+  umoci('init', '--layout', layout);
+  umoci('new', '--image', `${layout}:1`);
+  umoci('raw', 'add-layer', '--image', `${layout}:1`, join(work, 'app.tar'));
+  umoci('config', '--image', `${layout}:1`, '--os', 'wasip1', '--architecture', 'wasm', '--config.entrypoint', '/bin/tool.wasm');
+  const file = join(work, 'tool.tar');
+  execFileSync('skopeo', ['copy', '--quiet', `oci:${layout}:1`, `oci-archive:${file}:demo/tool:1`], { stdio: 'pipe' });
+  return { file, remove: () => rmSync(work, { recursive: true, force: true }) };
+}

@@ -71,4 +71,17 @@ describe('token auth (docker-registry with auth.token)', () => {
     const theirs = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', '--creds', 'alice:wonderland', '--config', `docker://${registry.host}/private/hello:committed`], { encoding: 'utf8' })) as { rootfs: { diff_ids: string[] } };
     expect(theirs.rootfs.diff_ids).toHaveLength(3);
   });
+
+  it('mounts layers from another repository under the token flow instead of uploading them', () => {
+    expect(s.run(['tag', `${registry.host}/private/hello:1`, `${registry.host}/mirror/hello:1`]).status).toBe(0);
+    const pushed = s.run(['push', '--plain-http', `${registry.host}/mirror/hello:1`]);
+    expect(pushed.stderr).toBe('');
+    expect(pushed.status).toBe(0);
+    const blobLines = pushed.stdout.split('\n').filter((l) => /^[0-9a-f]{12}: /.test(l));
+    expect(blobLines.length).toBeGreaterThan(0);
+    // Every blob came across by mount (the config too): nothing was uploaded again.
+    expect(blobLines.every((l) => l.endsWith('Mounted from another repository'))).toBe(true);
+    const theirs = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', '--creds', 'alice:wonderland', `docker://${registry.host}/mirror/hello:1`], { encoding: 'utf8' })) as { Layers: string[] };
+    expect(theirs.Layers.length).toBeGreaterThan(0);
+  });
 });

@@ -41,10 +41,20 @@ export interface DirFdEntry {
    * kept until the next one, so entries removed or added meanwhile do not shift the cookies
    * of the others (a program deleting entries while it iterates sees each exactly once).
    */
-  listing?: { name: string; ino: number; type: number }[];
+  listing?: ListedEntry[];
 }
 
 export type FdEntry = StdioEntry | FileEntry | DirFdEntry;
+
+/** One entry of a directory listing as fd_readdir hands it out. */
+export interface ListedEntry {
+  name: string;
+  ino: number;
+  /** A WASI filetype. */
+  type: number;
+  /** The name as UTF-8, encoded when first handed out (a listing is read in several calls). */
+  utf8?: Uint8Array;
+}
 
 /**
  * The descriptor table: slot → entry, lowest free slot first (as POSIX open does), a limit

@@ -4,7 +4,7 @@ import {
   ADVICE_MAX, DIRENT_SIZE, ERRNO, FDFLAGS, FDSTAT_SIZE, FILETYPE, FSTFLAGS, PREOPENTYPE_DIR, RIGHTS, WHENCE,
 } from '../defs.js';
 import { fail } from '../errno.js';
-import type { DirFdEntry, FileEntry } from '../fd-table.js';
+import type { DirFdEntry, FileEntry, ListedEntry } from '../fd-table.js';
 import { utf8 } from '../memory.js';
 import { typeOf } from '../resolve.js';
 import { filetypeOf, writeFilestat, writeStdioFilestat } from './stat.js';
@@ -209,17 +209,29 @@ export function fdSyscalls(ctx: WasiContext) {
       const e = fds.dir(fd, RIGHTS.FD_READDIR);
       const listing = readdirListing(e, cookie === 0n);
       const dst = mem.slice(buf, len);
+      const view = mem.view;
       let used = 0;
       for (let i = Number(cookie); i < listing.length && used < len; i++) {
         const entry = listing[i]!;
-        const name = utf8(entry.name);
+        const name = entry.utf8 ??= utf8(entry.name);
+        if (len - used >= DIRENT_SIZE + name.length) {
+          // The whole entry fits (the common case): written in place, nothing allocated.
+          const at = buf + used;
+          view.setBigUint64(at, BigInt(i + 1), true);
+          view.setBigUint64(at + 8, BigInt(entry.ino), true);
+          view.setUint32(at + 16, name.length, true);
+          view.setUint32(at + 20, entry.type, true);
+          dst.set(name, used + DIRENT_SIZE);
+          used += DIRENT_SIZE + name.length;
+          continue;
+        }
+        // The last entry, cut at the end of the buffer: that tells the guest to grow it.
         const header = new Uint8Array(DIRENT_SIZE);
         const hv = new DataView(header.buffer);
         hv.setBigUint64(0, BigInt(i + 1), true);
         hv.setBigUint64(8, BigInt(entry.ino), true);
         hv.setUint32(16, name.length, true);
         hv.setUint8(20, entry.type);
-        // Copy as much as fits: a truncated last entry tells the guest to grow its buffer.
         const h = Math.min(DIRENT_SIZE, len - used);
         dst.set(header.subarray(0, h), used);
         used += h;
@@ -265,10 +277,10 @@ export function fdSyscalls(ctx: WasiContext) {
  * The directory's listing with `.` and `..` first (as wasmtime lists them), taken when a
  * read starts at cookie 0 and kept for the cookies that follow.
  */
-function readdirListing(e: DirFdEntry, fresh: boolean): { name: string; ino: number; type: number }[] {
+function readdirListing(e: DirFdEntry, fresh: boolean): ListedEntry[] {
   if (fresh || !e.listing) {
     const self = e.fs.stat(e.node).ino;
-    const out = [
+    const out: ListedEntry[] = [
       { name: '.', ino: self, type: FILETYPE.DIRECTORY as number },
       { name: '..', ino: self, type: FILETYPE.DIRECTORY as number },
     ];

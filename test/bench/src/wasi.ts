@@ -181,6 +181,18 @@ async function main(): Promise<void> {
   }
   console.log(markdownTable(rows));
   console.log('\n(×) = median time ÷ node:wasi median time: below 1 is faster than node:wasi.');
+
+  // The goals, each as the ratio it is judged by.
+  const strata = peers.find((p) => p.name.startsWith('Strata'))!;
+  const native = peers.find((p) => p.name.startsWith('native'))!;
+  const ratio = (w: Workload, of: { name: string }): string => {
+    const a = cells.get(key(w, strata))!;
+    const b = cells.get(key(w, of))!;
+    return a.error || b.error || !a.ns.length || !b.ns.length ? 'n/a' : `${(median(a.ns) / median(b.ns)).toFixed(2)}×`;
+  };
+  const [stress, seq] = WORKLOADS;
+  console.log(`goals: stress ${ratio(stress!, reference)} node:wasi (≤ 1.0×) and ${ratio(stress!, native)} native (≤ 1.5×); ` +
+    `seq ${ratio(seq!, reference)} node:wasi (≤ 1.0×)`);
 }
 
 if (opts.peer !== undefined) await runPeer(Number(opts.peer));

@@ -11,8 +11,8 @@
  *
  * Goals (packages/wasi/README.md, Benchmarks): stress ≤ 1.0× node:wasi on tmpfs and within
  * 1.5× native; seq ≤ 1.0× node:wasi; statloop rate reported against node:wasi.
- * Each peer runs in a process of its own, one warm-up run per workload before the timed ones
- * (the same for every peer): a peer timed in a heap the others filled, or in its JIT's first
+ * Each peer runs in a process of its own, started after a pause of SETTLE_MS, with one warm-up
+ * run per workload before the timed ones (the same for every peer): a peer timed in a heap the others filled, or in its JIT's first
  * minutes, measures the bench rather than itself. A peer whose warm-up exceeds BUDGET_NS is
  * not repeated (its cell says how many runs).
  * Data is generated at run time; node:wasi and native work in /dev/shm.
@@ -36,6 +36,7 @@ const { values: opts } = parseArgs({
 });
 const RUNS = Number(opts.runs);
 const BUDGET_NS = 15e9;
+const SETTLE_MS = 1500;
 
 const benchDir = fileURLToPath(new URL('../../../packages/wasi/guests/bench/', import.meta.url));
 
@@ -138,6 +139,10 @@ async function main(): Promise<void> {
   const cells = new Map<string, Cell>();
   const key = (w: Workload, p: { name: string }) => `${w.label}\0${p.name}`;
   for (let i = 0; i < PEERS.length; i++) {
+    // Every peer starts on a quiet machine: right after this process's own start-up (the TS
+    // loader and the JIT still busy in the background) the first peer ran ~10% slower than
+    // when it ran later, and the first peer is Strata.
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
     const args = [...process.execArgv, process.argv[1]!, '--runs', String(RUNS), '--files', opts.files!, '--mib', opts.mib!, '--stats', opts.stats!, '--peer', String(i)];
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
     let out: { name: string; cells: Record<string, Cell> };

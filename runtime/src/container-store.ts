@@ -48,6 +48,8 @@ export interface ContainerState {
  */
 export class ContainerStore {
   readonly dir: string;
+  /** Whether each container seen is `--rm` (a config never changes after create). */
+  private readonly autoRemove = new Map<string, boolean>();
 
   constructor(root: string) {
     this.dir = join(root, 'containers');
@@ -64,6 +66,7 @@ export class ContainerStore {
       }
     }
     const full: ContainerConfig = { ...config, id, name, created: new Date().toISOString() };
+    this.autoRemove.set(id, full.autoRemove);
     const tmp = join(this.dir, `.tmp-${id}`);
     mkdirSync(tmp);
     const durable = { durable: !full.autoRemove };
@@ -106,7 +109,9 @@ export class ContainerStore {
   }
 
   config(id: string): ContainerConfig {
-    return JSON.parse(readFileSync(join(this.dir, id, 'config.json'), 'utf8')) as ContainerConfig;
+    const config = JSON.parse(readFileSync(join(this.dir, id, 'config.json'), 'utf8')) as ContainerConfig;
+    this.autoRemove.set(id, config.autoRemove);
+    return config;
   }
 
   state(id: string): ContainerState {
@@ -127,7 +132,7 @@ export class ContainerStore {
    * fsync. Everything else is synced.
    */
   private durability(id: string): { durable: boolean } {
-    return { durable: !this.config(id).autoRemove };
+    return { durable: !(this.autoRemove.get(id) ?? this.config(id).autoRemove) };
   }
 
   upperPath(id: string): string {
@@ -165,6 +170,7 @@ export class ContainerStore {
     const tmp = join(this.dir, `.rm-${id}`);
     renameSync(join(this.dir, id), tmp);
     rmSync(tmp, { recursive: true, force: true });
+    this.autoRemove.delete(id);
   }
 }
 

@@ -202,8 +202,7 @@ export class ChunkedFile {
  * collector, which dominated a workload of many small files. Full chunks come from 1 MiB
  * slabs (a 64 MiB file is 64 buffers for the engine to track instead of 1,024); small ones
  * (a growing file's first chunk, up to 16 KiB) from 256 KiB slabs. A slab lives while any of
- * its chunks does: a file that grows past a small chunk leaves the old one's bytes unused
- * until the slab goes, at most what the file holds now.
+ * its chunks does, free ones included (below).
  */
 const SLAB = 16 * CHUNK_SIZE;
 let slab: Uint8Array | undefined;

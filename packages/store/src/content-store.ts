@@ -32,6 +32,12 @@ export interface ContentStore extends ContentSource {
   /** Synchronous reader for the overlay's file reads (BlobReader). */
   reader(ref: { digest: Digest; size: number }): BlobReader;
   /**
+   * Optional: a batch of writes made durable together, for stores where each blob's own
+   * sync costs a disk flush (disk). An importer writing a layer's thousands of files uses one
+   * (see ContentBatch); stores without it write each blob durably at commit.
+   */
+  batch?(): ContentBatch;
+  /**
    * Make `reader()` possible for this blob. Stores with synchronous access (memory, disk)
    * need nothing; IndexedDB loads the blob's chunks (the preload bridge).
    */
@@ -50,4 +56,20 @@ export interface ContentWriter {
   commit(expected?: Digest): Promise<Digest>;
   readonly existed: boolean;
   abort(): Promise<void>;
+}
+
+/**
+ * Blobs written together and made durable together: one flush for a layer's files instead
+ * of a sync per file.
+ *
+ * Lifecycle: `writer()` as many times as needed (each commit verifies its digest, and tells
+ * `existed` as usual), then either `flush()` — every committed blob is synced to disk, then
+ * made visible — or `discard()` — nothing of the batch is left behind. Until `flush` resolves
+ * the batch's blobs are not visible (`has`, `get`, `reader` do not see them), so a crash
+ * before it leaves nothing half-written where a later import would take it for stored.
+ */
+export interface ContentBatch {
+  writer(): Promise<ContentWriter>;
+  flush(): Promise<void>;
+  discard(): Promise<void>;
 }

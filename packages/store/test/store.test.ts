@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
-import { MemoryContentStore, MemoryLayerStore } from '../src/index.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DigestMismatchError, importLayer, MemoryContentStore, MemoryLayerStore, type ContentBatch } from '../src/index.js';
 import { DiskContentStore, DiskLayerStore, nodeSha256 } from '../src/node/index.js';
 import { runStoreConformance } from './suite/conformance.js';
+import { makeTar, once } from './suite/tar-builder.js';
 
 runStoreConformance('memory', async () => ({ content: new MemoryContentStore(nodeSha256), layers: new MemoryLayerStore() }));
 
@@ -16,4 +17,82 @@ runStoreConformance('disk', async () => {
   const root = mkdtempSync(join(tmpdir(), 'strata-store-'));
   dirs.push(root);
   return { content: new DiskContentStore(root), layers: new DiskLayerStore(root) };
+});
+
+describe('disk store batches', () => {
+  const store = () => {
+    const root = mkdtempSync(join(tmpdir(), 'strata-batch-'));
+    dirs.push(root);
+    return { root, content: new DiskContentStore(root) };
+  };
+  const enc = new TextEncoder();
+  const write = async (w: Awaited<ReturnType<ContentBatch['writer']>>, text: string) => {
+    await w.write(enc.encode(text));
+    return w.commit();
+  };
+
+  it('keeps a batch\'s blobs out of sight until the flush, then has them all', async () => {
+    const { root, content } = store();
+    const batch = content.batch();
+    const a = await write(await batch.writer(), 'one');
+    const again = await batch.writer();
+    const same = await write(again, 'one');
+    expect(same).toBe(a);
+    expect(again.existed).toBe(true);
+    const b = await write(await batch.writer(), 'two');
+    expect(await content.has(a)).toBe(false);
+    expect(readdirSync(join(root, 'ingest'))).toHaveLength(2);
+    await batch.flush();
+    expect(await content.has(a)).toBe(true);
+    expect(new TextDecoder().decode(await content.get(b))).toBe('two');
+    expect(readdirSync(join(root, 'ingest'))).toEqual([]);
+  });
+
+  it('leaves nothing of a discarded batch', async () => {
+    const { root, content } = store();
+    const batch = content.batch();
+    const a = await write(await batch.writer(), 'never kept');
+    await batch.discard();
+    expect(await content.has(a)).toBe(false);
+    expect(readdirSync(join(root, 'ingest'))).toEqual([]);
+    expect(readdirSync(join(root, 'blobs', 'sha256'))).toEqual([]);
+    await expect(batch.writer()).rejects.toThrow(/finished/);
+  });
+
+  it('flushes with an fsync per blob where `sync -f` is missing', async () => {
+    const { content } = store();
+    const batch = content.batch();
+    const a = await write(await batch.writer(), 'fallback');
+    const path = process.env.PATH;
+    process.env.PATH = mkdtempSync(join(tmpdir(), 'strata-nopath-'));
+    dirs.push(process.env.PATH);
+    try {
+      await batch.flush();
+    } finally {
+      process.env.PATH = path;
+    }
+    expect(new TextDecoder().decode(await content.get(a))).toBe('fallback');
+  });
+
+  it('removes what a crash left in ingest/ once it is an hour old, and nothing younger', () => {
+    const { root } = store();
+    const old = join(root, 'ingest', 'left-by-a-crash');
+    const live = join(root, 'ingest', 'being-written');
+    writeFileSync(old, 'partial');
+    writeFileSync(live, 'partial');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    utimesSync(old, twoHoursAgo, twoHoursAgo);
+    new DiskContentStore(root);
+    expect(readdirSync(join(root, 'ingest'))).toEqual(['being-written']);
+  });
+
+  it('imports a layer through a batch and leaves ingest/ empty, also when the layer is refused', async () => {
+    const { root, content } = store();
+    const layer = await importLayer(content, once(await makeTar([{ name: 'a', data: 'A' }, { name: 'b/c', data: 'C' }])), { hasher: nodeSha256 });
+    for (const e of layer.entries.values()) if (e.content) expect(await content.has(e.content.digest)).toBe(true);
+    await expect(importLayer(content, once(await makeTar([{ name: 'new', data: 'N' }])), { hasher: nodeSha256, expectedDiffId: `sha256:${'0'.repeat(64)}` }))
+      .rejects.toBeInstanceOf(DigestMismatchError);
+    expect(readdirSync(join(root, 'ingest'))).toEqual([]);
+    expect(readdirSync(join(root, 'blobs', 'sha256'))).toHaveLength(2);
+  });
 });

@@ -46,6 +46,8 @@ export interface ImportedLayer extends LayerIndex {
  * Atomic: if anything fails — a corrupt or truncated tar, a hostile entry, a digest or diffID
  * that does not match — the blobs this import added are deleted again (blobs that already
  * existed are left alone), and the error propagates. Nothing of a failed import is visible.
+ * Where the store has batches (disk), the files' blobs are synced together and become
+ * visible only once the whole layer has checked out.
  */
 export async function importLayer(
   content: ContentStore,
@@ -58,6 +60,9 @@ export async function importLayer(
   let compressedSize = 0;
   let size = 0;
   const added: Digest[] = [];
+  // The files' blobs, made durable together once the layer has checked out (disk store).
+  const batch = content.batch?.();
+  const target = batch ?? content;
   try {
     const source = peekable(toAsyncIterable(body));
     const head = await source.peek(4);
@@ -76,7 +81,7 @@ export async function importLayer(
     for await (const { header, body: data } of readTar(tarBytes)) {
       const entry = entryOf(header);
       if (header.type === 'file' && header.size > 0) {
-        const w = await content.writer();
+        const w = await target.writer();
         try {
           for await (const chunk of data()) await w.write(chunk);
         } catch (e) {
@@ -84,7 +89,8 @@ export async function importLayer(
           throw e;
         }
         const digest = await w.commit();
-        if (!w.existed && !added.includes(digest)) added.push(digest);
+        // A batch's blobs are not visible before its flush: discarding it is the cleanup.
+        if (!batch && !w.existed && !added.includes(digest)) added.push(digest);
         entry.content = { digest, size: header.size };
       }
       builder.add(header.name, entry, header.type === 'link' ? header.linkname : undefined);
@@ -96,8 +102,10 @@ export async function importLayer(
     if (compression === 'none') compressedSize = size;
     if (options.expectedDiffId && options.expectedDiffId !== diffId) throw new DigestMismatchError(options.expectedDiffId, diffId, 'layer diffID');
     if (options.expectedDigest && options.expectedDigest !== digest) throw new DigestMismatchError(options.expectedDigest, digest, 'layer');
+    await batch?.flush();
     return { diffId, entries: builder.finish(), digest, compressedSize, size, compression, warnings: builder.warnings };
   } catch (e) {
+    await batch?.discard().catch(() => {});
     for (const d of added) await content.delete(d).catch(() => {});
     throw e;
   }

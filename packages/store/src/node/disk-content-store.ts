@@ -1,11 +1,15 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   closeSync, createReadStream, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync,
-  readSync, renameSync, statSync, unlinkSync, writeSync,
+  readSync, renameSync, rmSync, statSync, unlinkSync, writeSync,
 } from 'node:fs';
+import { open } from 'node:fs/promises';
+
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import type { ContentStore, ContentWriter } from '../content-store.js';
+import { promisify } from 'node:util';
+import type { ContentBatch, ContentStore, ContentWriter } from '../content-store.js';
 import { DigestMismatchError, NotFoundError, StorageFullError } from '../errors.js';
 import { isDigest } from '../hash.js';
 import type { BlobReader, Digest } from '../types.js';
@@ -13,9 +17,10 @@ import { nodeSha256 } from './hash.js';
 
 /**
  * Blobs on disk, as containerd lays them out: `<root>/blobs/sha256/<hex>`, written through
- * `<root>/ingest/<random>` (write, fsync, rename): a blob is either complete and verified
- * or not there at all, whatever moment a crash comes. Reads for the overlay are synchronous
- * (`readSync` on a cached descriptor).
+ * `<root>/ingest/<random>` (write, fsync, rename; a batch syncs many at once, see `batch`):
+ * a blob is either complete and verified or not there at all, whatever moment a crash
+ * comes. What a crash leaves in `ingest/` is removed once nothing has written to it for an
+ * hour. Reads for the overlay are synchronous (`readSync` on a cached descriptor).
  */
 export class DiskContentStore implements ContentStore {
   private readonly blobs: string;
@@ -28,6 +33,20 @@ export class DiskContentStore implements ContentStore {
     this.ingest = join(root, 'ingest');
     mkdirSync(this.blobs, { recursive: true });
     mkdirSync(this.ingest, { recursive: true });
+    this.removeStaleIngest();
+  }
+
+  /** Writes a crash cut short: untouched for an hour (a live download keeps writing). */
+  private removeStaleIngest(): void {
+    const before = Date.now() - STALE_INGEST_MS;
+    for (const name of readdirSync(this.ingest)) {
+      const p = join(this.ingest, name);
+      try {
+        if (statSync(p).mtimeMs < before) rmSync(p, { force: true });
+      } catch {
+        // Finished by its writer meanwhile.
+      }
+    }
   }
 
   path(digest: Digest): string {
@@ -59,6 +78,54 @@ export class DiskContentStore implements ContentStore {
   }
 
   async writer(): Promise<ContentWriter> {
+    return this.openWriter();
+  }
+
+  /**
+   * A layer's files without a sync each: they wait in `ingest/`, written and closed, and
+   * `flush` makes them all durable at once, moves them into place and syncs the blob
+   * directory once. On ext4 a 2,000-file layer had spent a third of its import in per-file
+   * fsyncs (containers/storage makes the same trade with syncfs(2) after applying a layer).
+   */
+  batch(): ContentBatch {
+    const pending = new Map<Digest, string>();
+    let open = true;
+    const removeAll = () => {
+      for (const tmp of pending.values()) rmSync(tmp, { force: true });
+      pending.clear();
+    };
+    return {
+      writer: async () => {
+        if (!open) throw new Error('content batch already finished');
+        return this.openWriter(pending);
+      },
+      flush: async () => {
+        if (!open) throw new Error('content batch already finished');
+        open = false;
+        try {
+          await syncFiles(this.ingest, [...pending.values()]);
+        } catch (e) {
+          removeAll();
+          throw e;
+        }
+        for (const [digest, tmp] of pending) {
+          const target = this.path(digest);
+          // Stored meanwhile by another writer: the same bytes, verified by the same digest.
+          if (existsSync(target)) rmSync(tmp, { force: true });
+          else renameSync(tmp, target);
+        }
+        pending.clear();
+        syncDir(this.blobs);
+      },
+      discard: async () => {
+        open = false;
+        removeAll();
+      },
+    };
+  }
+
+  /** A writer that syncs and publishes at commit, or, in a batch, leaves both to its flush. */
+  private openWriter(batch?: Map<Digest, string>): ContentWriter {
     const tmp = join(this.ingest, randomBytes(12).toString('hex'));
     const fd = openSync(tmp, 'wx', 0o644);
     const h = nodeSha256();
@@ -91,7 +158,8 @@ export class DiskContentStore implements ContentStore {
       commit: async (expected) => {
         if (done) throw new Error('content writer already finished');
         try {
-          fsyncSync(fd);
+          // In a batch the flush syncs every blob at once.
+          if (!batch) fsyncSync(fd);
         } finally {
           finish();
         }
@@ -101,8 +169,9 @@ export class DiskContentStore implements ContentStore {
           throw new DigestMismatchError(expected, digest);
         }
         const target = this.path(digest);
-        existed = existsSync(target);
+        existed = existsSync(target) || (batch?.has(digest) ?? false);
         if (existed) unlinkSync(tmp);
+        else if (batch) batch.set(digest, tmp);
         else renameSync(tmp, target);
         return digest;
       },
@@ -183,6 +252,45 @@ export class DiskContentStore implements ContentStore {
       this.fds.delete(oldest);
     }
     return fd;
+  }
+}
+
+/**
+ * Make `paths` (files in `dir`) durable: one syncfs(2) of the file system holding them
+ * (coreutils `sync -f`; Node has no binding), or, where that is missing, an fsync each,
+ * several at a time so the file system can commit them together.
+ */
+async function syncFiles(dir: string, paths: string[]): Promise<void> {
+  if (paths.length === 0) return;
+  try {
+    await execFileAsync('sync', ['-f', dir]);
+    return;
+  } catch {
+    // No coreutils sync, or one without -f.
+  }
+  let next = 0;
+  const one = async (): Promise<void> => {
+    while (next < paths.length) {
+      const fh = await open(paths[next++]!, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, paths.length) }, one));
+}
+
+const execFileAsync = promisify(execFile);
+const STALE_INGEST_MS = 60 * 60 * 1000;
+
+function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -5,7 +5,6 @@ import {
   readSync, renameSync, rmSync, statSync, unlinkSync, writeSync,
 } from 'node:fs';
 import { open } from 'node:fs/promises';
-
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -89,19 +88,19 @@ export class DiskContentStore implements ContentStore {
    */
   batch(): ContentBatch {
     const pending = new Map<Digest, string>();
-    let open = true;
+    let active = true;
     const removeAll = () => {
       for (const tmp of pending.values()) rmSync(tmp, { force: true });
       pending.clear();
     };
     return {
       writer: async () => {
-        if (!open) throw new Error('content batch already finished');
+        if (!active) throw new Error('content batch already finished');
         return this.openWriter(pending);
       },
       flush: async () => {
-        if (!open) throw new Error('content batch already finished');
-        open = false;
+        if (!active) throw new Error('content batch already finished');
+        active = false;
         try {
           await syncFiles(this.ingest, [...pending.values()]);
         } catch (e) {
@@ -118,7 +117,7 @@ export class DiskContentStore implements ContentStore {
         syncDir(this.blobs);
       },
       discard: async () => {
-        open = false;
+        active = false;
         removeAll();
       },
     };

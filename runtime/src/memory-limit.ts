@@ -8,6 +8,8 @@
  * Binary format: https://webassembly.github.io/spec/core/binary/modules.html (sections,
  * import descriptors, `limits`). Only the bytes of the sections that change are re-encoded.
  */
+import { concatBytes } from '@strata/store';
+
 export const PAGE = 65536;
 
 export class MemoryLimitError extends Error {
@@ -45,7 +47,7 @@ export function capMemory(bytes: Uint8Array, capBytes: number): Uint8Array<Array
     }
     pos = bodyEnd;
   }
-  return concat(out);
+  return concatBytes(out);
 }
 
 function rewriteMemories(body: Uint8Array, capPages: number): Uint8Array {
@@ -58,7 +60,7 @@ function rewriteMemories(body: Uint8Array, capPages: number): Uint8Array {
     out.push(limits);
     pos += used;
   }
-  return concat(out);
+  return concatBytes(out);
 }
 
 function rewriteImports(body: Uint8Array, capPages: number): Uint8Array {
@@ -89,7 +91,7 @@ function rewriteImports(body: Uint8Array, capPages: number): Uint8Array {
     }
     out.push(body.subarray(start, pos));
   }
-  return concat(out);
+  return concatBytes(out);
 }
 
 /** Memory limits with the maximum capped; returns the new bytes and the bytes consumed. */
@@ -109,7 +111,7 @@ function capLimits(b: Uint8Array, pos: number, capPages: number): [Uint8Array, n
     throw new MemoryLimitError(`the module needs ${(min * PAGE) / 2 ** 20} MiB of memory at start, above the ${(capPages * PAGE) / 2 ** 20} MiB limit`);
   }
   const newMax = max === undefined ? capPages : Math.min(max, capPages);
-  return [concat([Uint8Array.of(flags | 0x01), encodeU32(min), encodeU32(newMax)]), p - pos];
+  return [concatBytes([Uint8Array.of(flags | 0x01), encodeU32(min), encodeU32(newMax)]), p - pos];
 }
 
 function skipLimits(b: Uint8Array, pos: number): number {
@@ -147,12 +149,3 @@ function encodeU32(v: number): Uint8Array {
   return Uint8Array.from(out);
 }
 
-function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
-}

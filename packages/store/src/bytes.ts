@@ -19,7 +19,7 @@ export function toAsyncIterable(body: AsyncIterable<Uint8Array> | ReadableStream
 }
 
 /** The parts, one after the other, in a new array. */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {

@@ -1,4 +1,4 @@
-import type { ContentStore, Digest } from '@strata/store';
+import { concatBytes, type ContentStore, type Digest } from '@strata/store';
 import { ImageError, MAX_MANIFEST_BYTES } from '../image-store.js';
 import { INDEX_TYPES, MANIFEST_TYPES, MEDIA } from '../media-types.js';
 import type { Reference } from '../reference.js';
@@ -194,13 +194,7 @@ async function readCapped(res: Response, cap: number): Promise<Uint8Array> {
     }
     parts.push(r.value);
   }
-  const out = new Uint8Array(n);
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 async function sha256(bytes: Uint8Array): Promise<Digest> {

@@ -1,5 +1,5 @@
 import * as tar from 'tar-stream';
-import type { ContentSource, LayerIndex } from '@strata/store';
+import { concatBytes, type ContentSource, type LayerIndex } from '@strata/store';
 import { fileBytes, type EntrySpec, type OciLayerSpec, type TestContent } from './layers.js';
 import { DEFAULT_MTIME } from './layers.js';
 
@@ -55,7 +55,7 @@ export async function ociTar(entries: Record<string, string | EntrySpec>, option
   }
   pack.finalize();
   await done;
-  let bytes = concat(chunks);
+  let bytes = concatBytes(chunks);
   if (options.noEndMarker) bytes = bytes.subarray(0, bytes.length - 1024);
   if (options.unpaddedLastBlock) {
     const last = Object.values(entries).at(-1);
@@ -74,16 +74,6 @@ export async function ociLayer(spec: OciLayerSpec, content: TestContent, options
   })());
   content.fallback = blobs;
   return index;
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let pos = 0;
-  for (const c of chunks) {
-    out.set(c, pos);
-    pos += c.length;
-  }
-  return out;
 }
 
 

@@ -1,9 +1,10 @@
 import { createStore, del, delMany, get, keys, set, type UseStore } from 'idb-keyval';
 import type { ContentStore, ContentWriter } from '../content-store.js';
+import { concatBytes } from '../bytes.js';
 import { DigestMismatchError, NotFoundError } from '../errors.js';
 import { guardQuota } from './quota.js';
 import { webSha256, type HasherFactory } from '../hash.js';
-import type { BlobReader, Digest } from '../types.js';
+import type { BlobReader, Digest, LayerIndex } from '../types.js';
 
 /** Blob bytes are stored in chunks, so reading a range never loads a whole file. */
 export const IDB_CHUNK = 256 * 1024;
@@ -57,14 +58,7 @@ export class IdbContentStore implements ContentStore {
   }
 
   async get(digest: Digest): Promise<Uint8Array> {
-    const m = await this.meta(digest);
-    const out = new Uint8Array(m.size);
-    let pos = 0;
-    for (const c of await this.chunks(m)) {
-      out.set(c, pos);
-      pos += c.length;
-    }
-    return out;
+    return concatBytes(await this.chunks(await this.meta(digest)));
   }
 
   stream(digest: Digest): ReadableStream<Uint8Array> {

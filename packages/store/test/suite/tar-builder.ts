@@ -1,4 +1,5 @@
 import * as tar from 'tar-stream';
+import { concatBytes } from '../../src/bytes.js';
 
 export interface TarItem {
   name: string;
@@ -35,13 +36,7 @@ export async function makeTar(items: TarItem[]): Promise<Uint8Array> {
   }
   pack.finalize();
   await done;
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let pos = 0;
-  for (const c of chunks) {
-    out.set(c, pos);
-    pos += c.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 export async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {

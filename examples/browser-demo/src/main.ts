@@ -49,7 +49,7 @@ async function renderExplorer(): Promise<void> {
   }
   $('container').textContent = `container ${c.name}`;
   const lowers = await Promise.all(c.image.diffIds.map((d) => rt.layers.get(d as Digest)));
-  for (const l of lowers) for (const e of l.entries.values()) if (e.content) await rt.content.preload(e.content.digest);
+  await rt.content.preloadLayers(lowers);
   const view = explore(lowers, rt.content, await rt.containers.upper(c.id));
   const col = (title: string, lines: string[], id: string) =>
     `<div><h2>${title}</h2><pre id="${id}">${lines.map((l) => `<span class="${l.startsWith('whiteout') ? 'wh' : l.startsWith('copied up') ? 'cu' : ''}">${escape(l)}</span>`).join('\n')}</pre></div>`;

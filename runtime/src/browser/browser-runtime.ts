@@ -288,9 +288,7 @@ export class BrowserRuntime {
   async overlay(ref: string, options: { withContent?: boolean } = {}): Promise<OverlayFs> {
     const c = await this.get(ref);
     const lowers = await Promise.all(c.image.diffIds.map((d) => this.layers.get(d as Digest)));
-    if (options.withContent) {
-      for (const l of lowers) for (const e of l.entries.values()) if (e.content) await this.content.preload(e.content.digest);
-    }
+    if (options.withContent) await this.content.preloadLayers(lowers);
     const upper = await this.containers.upper(c.id);
     return upper ? OverlayFs.restore({ lowers, content: this.content }, upper) : new OverlayFs({ lowers, content: this.content });
   }

@@ -49,7 +49,7 @@ async function run(req: BrowserRunRequest): Promise<void> {
     } else if (req.bridge.kind === 'jspi') {
       content = cache = jspi = new SuspendingContent((digest, index) => idb.readChunk(digest as Digest, index));
     } else {
-      for (const l of lowers) for (const entry of l.entries.values()) if (entry.content) await idb.preload(entry.content.digest);
+      await idb.preloadLayers(lowers);
       content = idb;
     }
     // Outside the guest, JSPI misses are waited out here; the other bridges never throw them.

@@ -171,6 +171,11 @@ export class IdbContentStore implements ContentStore {
     if (!this.loaded.has(digest)) this.loaded.set(digest, await this.chunks(await this.meta(digest)));
   }
 
+  /** `preload` every file blob of these layers (a whole image's lower bytes). */
+  async preloadLayers(layers: readonly LayerIndex[]): Promise<void> {
+    for (const l of layers) for (const e of l.entries.values()) if (e.content) await this.preload(e.content.digest);
+  }
+
   /**
    * One IDB_CHUNK-sized chunk of a blob, straight from IndexedDB (what the SharedArrayBuffer
    * and JSPI bridges fetch on a miss). The blob's meta record is cached: blobs never change.

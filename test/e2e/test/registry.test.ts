@@ -89,6 +89,21 @@ afterAll(() => {
   s?.cleanup();
 });
 
+/** Push `hello:<tag>`, an image index listing hello:1's manifest once per platform; the PUT's status. */
+async function pushIndex(tag: string, platforms: { os: string; architecture: string }[]): Promise<number> {
+  const manifest = await fetch(`http://${registry.host}/v2/hello/manifests/1`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+  const digest = manifest.headers.get('docker-content-digest')!;
+  const size = (await manifest.arrayBuffer()).byteLength;
+  const index = {
+    schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: platforms.map((platform) => ({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size, platform })),
+  };
+  const put = await fetch(`http://${registry.host}/v2/hello/manifests/${tag}`, {
+    method: 'PUT', headers: { 'Content-Type': 'application/vnd.oci.image.index.v1+json' }, body: JSON.stringify(index),
+  });
+  return put.status;
+}
+
 describe('strata pull', () => {
   it('pulls a gzip image pushed by skopeo, with the diffIDs skopeo reports, and runs it', () => {
     const r = s.run(['pull', '--plain-http', `${registry.host}/hello:1`]);
@@ -124,20 +139,7 @@ describe('strata pull', () => {
   });
 
   it('picks the wasip1/wasm entry of a multi-platform index', async () => {
-    const manifest = await fetch(`http://${registry.host}/v2/hello/manifests/1`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
-    const digest = manifest.headers.get('docker-content-digest')!;
-    const size = (await manifest.arrayBuffer()).byteLength;
-    const index = {
-      schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
-      manifests: [
-        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size, platform: { os: 'linux', architecture: 'amd64' } },
-        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size, platform: { os: 'wasip1', architecture: 'wasm' } },
-      ],
-    };
-    const put = await fetch(`http://${registry.host}/v2/hello/manifests/multi`, {
-      method: 'PUT', headers: { 'Content-Type': 'application/vnd.oci.image.index.v1+json' }, body: JSON.stringify(index),
-    });
-    expect(put.status).toBe(201);
+    expect(await pushIndex('multi', [{ os: 'linux', architecture: 'amd64' }, { os: 'wasip1', architecture: 'wasm' }])).toBe(201);
     expect(s.run(['pull', '--plain-http', `${registry.host}/hello:multi`]).status).toBe(0);
     expect(s.run(['run', '--rm', `${registry.host}/hello:multi`]).status).toBe(0);
   });
@@ -213,17 +215,7 @@ describe('strata pull', () => {
   });
 
   it('refuses an index with no wasip1/wasm platform', async () => {
-    const manifest = await fetch(`http://${registry.host}/v2/hello/manifests/1`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
-    const digest = manifest.headers.get('docker-content-digest')!;
-    const size = (await manifest.arrayBuffer()).byteLength;
-    const index = {
-      schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
-      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size, platform: { os: 'linux', architecture: 'amd64' } }],
-    };
-    const put = await fetch(`http://${registry.host}/v2/hello/manifests/linux-only`, {
-      method: 'PUT', headers: { 'Content-Type': 'application/vnd.oci.image.index.v1+json' }, body: JSON.stringify(index),
-    });
-    expect(put.status).toBe(201);
+    expect(await pushIndex('linux-only', [{ os: 'linux', architecture: 'amd64' }])).toBe(201);
     const r = s.run(['pull', '--plain-http', `${registry.host}/hello:linux-only`]);
     expect(r.status).toBe(125);
     expect(r.stderr).toMatch(/^strata: .*no wasip1\/wasm.*platform\n$/);

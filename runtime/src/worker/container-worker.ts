@@ -3,7 +3,7 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { StdinReader } from '../stdin-ring.js';
 import type { ContainerWorkerApi, ModuleCacheApi, RunRequest, RunResult } from './protocol.js';
-import { runContainer } from './run-container.js';
+import { NO_STDIN, runContainer } from './run-container.js';
 
 /** A container worker thread: runs container starts the host sends (see protocol.ts). */
 const api: ContainerWorkerApi = {
@@ -13,7 +13,7 @@ const api: ContainerWorkerApi = {
     try {
       const { output: _o, modules: _m, stdin: _s, ...request } = req;
       const r = await runContainer(request, {
-        stdin: req.stdin ? new StdinReader(req.stdin) : { read: () => 0, ready: () => true },
+        stdin: req.stdin ? new StdinReader(req.stdin) : NO_STDIN,
         send: (stream, bytes) => {
           const copy = bytes.slice();
           out.postMessage({ stream, bytes: copy }, [copy.buffer]);

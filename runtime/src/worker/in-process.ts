@@ -1,6 +1,6 @@
 import { EXIT } from '../exit-codes.js';
 import type { WorkerRun, WorkerRunOptions } from './host.js';
-import { runContainer } from './run-container.js';
+import { NO_STDIN, runContainer } from './run-container.js';
 
 /**
  * A container start on the calling thread, for `strata run` attached to one container
@@ -12,7 +12,7 @@ import { runContainer } from './run-container.js';
  */
 export function runInProcess(options: WorkerRunOptions): WorkerRun {
   const done = runContainer(options.request, {
-    stdin: { read: () => 0, ready: () => true },
+    stdin: NO_STDIN,
     send: options.onOutput,
     modules: options.modules,
   }).catch((e: Error) => ({ exitCode: EXIT.RUNTIME_ERROR, error: e.message }));

@@ -26,94 +26,97 @@ export interface ContainerIo {
 
 export type ContainerRequest = Omit<RunRequest, 'output' | 'stdin' | 'modules'>;
 
+/** stdin of a container started without `-i`: at its end from the start. */
+export const NO_STDIN: StdinSource = { read: () => 0, ready: () => true };
+
 /**
  * One container start: open the stores, build the overlay (lowers + saved upper + bind
  * mounts), find and compile the entrypoint (or take it from the module cache), run it under
  * WASI, and return its exit code and the upper to save.
  */
 export async function runContainer(req: ContainerRequest, io: ContainerIo): Promise<RunResult> {
-    const send = (stream: 'stdout' | 'stderr') => (bytes: Uint8Array) => io.send(stream, bytes);
-    const modules = io.modules;
-    const fail = (exitCode: number, error: string): RunResult => ({ exitCode, error });
+  const send = (stream: 'stdout' | 'stderr') => (bytes: Uint8Array) => io.send(stream, bytes);
+  const modules = io.modules;
+  const fail = (exitCode: number, error: string): RunResult => ({ exitCode, error });
 
-    const { content, layer } = await openStores(req.root);
-    const lowers = await Promise.all(req.diffIds.map((d) => layer(d)));
-    const overlay = req.upper ? OverlayFs.restore({ lowers, content }, req.upper) : new OverlayFs({ lowers, content });
+  const { content, layer } = await openStores(req.root);
+  const lowers = await Promise.all(req.diffIds.map((d) => layer(d)));
+  const overlay = req.upper ? OverlayFs.restore({ lowers, content }, req.upper) : new OverlayFs({ lowers, content });
 
-    // Bind mounts: the mount point is created in the container if missing, as docker does.
-    const mounts = req.mounts.map((m) => ({ at: mkdirs(overlay, m.guest), fs: new HostDirFs(m.host, { readOnly: m.readOnly }) as SyncFs }));
-    const root = mounts.length ? new MountFs(overlay, mounts) : overlay;
+  // Bind mounts: the mount point is created in the container if missing, as docker does.
+  const mounts = req.mounts.map((m) => ({ at: mkdirs(overlay, m.guest), fs: new HostDirFs(m.host, { readOnly: m.readOnly }) as SyncFs }));
+  const root = mounts.length ? new MountFs(overlay, mounts) : overlay;
 
-    const entry = req.argv[0];
-    if (!entry) return fail(EXIT.RUNTIME_ERROR, 'no entrypoint: the image has no Entrypoint or Cmd, and none was given');
-    let bytes: Uint8Array | undefined;
-    let read: () => Uint8Array;
-    let digest: string;
-    if (req.moduleBlob) {
-      // A wasm artifact: the module is a blob of the content store, the rootfs is empty.
-      bytes = await content.get(req.moduleBlob as Digest);
-      read = () => bytes!;
-      digest = req.moduleBlob;
-    } else {
-      const path = findEntrypoint(root, entry, req.env, req.workdir);
-      if (path === undefined) return fail(EXIT.NOT_FOUND, `${entry}: no such file in the container`);
-      const node = resolveGuestPath(root, path)!;
-      if (root.stat(node).type !== 'file') return fail(EXIT.NOT_RUNNABLE, `${entry}: not a regular file`);
-      // A module straight from an image layer is named by its content digest, known without
-      // reading it: a cached compile then skips reading and hashing the file as well.
-      const inOverlay = root instanceof MountFs ? root.inner(node) : { index: 0, id: node };
-      const layerDigest = inOverlay.index === 0 ? overlay.contentDigest(inOverlay.id) : undefined;
-      read = () => (bytes ??= readWholeFile(root, node));
-      digest = layerDigest ?? `sha256:${createHash('sha256').update(read()).digest('hex')}`;
+  const entry = req.argv[0];
+  if (!entry) return fail(EXIT.RUNTIME_ERROR, 'no entrypoint: the image has no Entrypoint or Cmd, and none was given');
+  let bytes: Uint8Array | undefined;
+  let read: () => Uint8Array;
+  let digest: string;
+  if (req.moduleBlob) {
+    // A wasm artifact: the module is a blob of the content store, the rootfs is empty.
+    bytes = await content.get(req.moduleBlob as Digest);
+    read = () => bytes!;
+    digest = req.moduleBlob;
+  } else {
+    const path = findEntrypoint(root, entry, req.env, req.workdir);
+    if (path === undefined) return fail(EXIT.NOT_FOUND, `${entry}: no such file in the container`);
+    const node = resolveGuestPath(root, path)!;
+    if (root.stat(node).type !== 'file') return fail(EXIT.NOT_RUNNABLE, `${entry}: not a regular file`);
+    // A module straight from an image layer is named by its content digest, known without
+    // reading it: a cached compile then skips reading and hashing the file as well.
+    const inOverlay = root instanceof MountFs ? root.inner(node) : { index: 0, id: node };
+    const layerDigest = inOverlay.index === 0 ? overlay.contentDigest(inOverlay.id) : undefined;
+    read = () => (bytes ??= readWholeFile(root, node));
+    digest = layerDigest ?? `sha256:${createHash('sha256').update(read()).digest('hex')}`;
+  }
+  const key = `${digest}:${req.memoryBytes ?? 'nolimit'}`;
+  let module = await modules.get(key);
+  if (!module) {
+    const b = read();
+    if (b.length < 4 || b[0] !== 0 || b[1] !== 0x61 || b[2] !== 0x73 || b[3] !== 0x6d) {
+      return fail(EXIT.NOT_RUNNABLE, `${entry}: not a WebAssembly module`);
     }
-    const key = `${digest}:${req.memoryBytes ?? 'nolimit'}`;
-    let module = await modules.get(key);
-    if (!module) {
-      const b = read();
-      if (b.length < 4 || b[0] !== 0 || b[1] !== 0x61 || b[2] !== 0x73 || b[3] !== 0x6d) {
-        return fail(EXIT.NOT_RUNNABLE, `${entry}: not a WebAssembly module`);
-      }
-      try {
-        const code = req.memoryBytes !== undefined ? capMemory(b, req.memoryBytes) : b;
-        module = await WebAssembly.compile(code as Uint8Array<ArrayBuffer>);
-      } catch (e) {
-        if (e instanceof MemoryLimitError) return fail(EXIT.NOT_RUNNABLE, `${entry}: ${e.message}`);
-        return fail(EXIT.NOT_RUNNABLE, `${entry}: not a valid module: ${(e as Error).message}`);
-      }
-      await modules.put(key, module);
-    }
-
-    const stdin = io.stdin;
-    // WorkingDir is created, as docker creates it, but WASI preview1 has no process working
-    // directory to hand over: wasi-libc starts every program in "/", and it matches a "."
-    // preopen and "/" alike (the one listed last wins for relative and absolute paths), so a
-    // second preopen cannot stand in for it. Relative paths resolve from "/".
-    if (req.workdir !== '/' && req.workdir !== '') mkdirs(overlay, req.workdir);
-    const preopens: Record<string, SyncFs> = { '/': root };
-    const wasi = new WASI({
-      args: req.argv,
-      env: req.env,
-      preopens,
-      stdin,
-      stdout: send('stdout'),
-      stderr: send('stderr'),
-    });
-    let instance: WebAssembly.Instance;
     try {
-      instance = await WebAssembly.instantiate(module, wasi.getImportObject());
+      const code = req.memoryBytes !== undefined ? capMemory(b, req.memoryBytes) : b;
+      module = await WebAssembly.compile(code as Uint8Array<ArrayBuffer>);
     } catch (e) {
-      return fail(EXIT.NOT_RUNNABLE, `${entry}: cannot start: ${(e as Error).message}`);
+      if (e instanceof MemoryLimitError) return fail(EXIT.NOT_RUNNABLE, `${entry}: ${e.message}`);
+      return fail(EXIT.NOT_RUNNABLE, `${entry}: not a valid module: ${(e as Error).message}`);
     }
-    let exitCode: number;
-    try {
-      exitCode = wasi.start(instance);
-    } catch (e) {
-      if (!(e instanceof WebAssembly.RuntimeError)) throw e;
-      send('stderr')(new TextEncoder().encode(`strata: ${entry} trapped: ${e.message}\n`));
-      exitCode = TRAPPED;
-    }
-    const upper = overlay.saveUpper();
-    return { exitCode, upper };
+    await modules.put(key, module);
+  }
+
+  const stdin = io.stdin;
+  // WorkingDir is created, as docker creates it, but WASI preview1 has no process working
+  // directory to hand over: wasi-libc starts every program in "/", and it matches a "."
+  // preopen and "/" alike (the one listed last wins for relative and absolute paths), so a
+  // second preopen cannot stand in for it. Relative paths resolve from "/".
+  if (req.workdir !== '/' && req.workdir !== '') mkdirs(overlay, req.workdir);
+  const preopens: Record<string, SyncFs> = { '/': root };
+  const wasi = new WASI({
+    args: req.argv,
+    env: req.env,
+    preopens,
+    stdin,
+    stdout: send('stdout'),
+    stderr: send('stderr'),
+  });
+  let instance: WebAssembly.Instance;
+  try {
+    instance = await WebAssembly.instantiate(module, wasi.getImportObject());
+  } catch (e) {
+    return fail(EXIT.NOT_RUNNABLE, `${entry}: cannot start: ${(e as Error).message}`);
+  }
+  let exitCode: number;
+  try {
+    exitCode = wasi.start(instance);
+  } catch (e) {
+    if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+    send('stderr')(new TextEncoder().encode(`strata: ${entry} trapped: ${e.message}\n`));
+    exitCode = TRAPPED;
+  }
+  const upper = overlay.saveUpper();
+  return { exitCode, upper };
 }
 
 /** docker's lookup: a path with a slash is taken as is (relative to the workdir); a bare

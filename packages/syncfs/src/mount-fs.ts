@@ -1,5 +1,5 @@
 import { FsError } from './errors.js';
-import type { FileHandle, SyncFs } from './sync-fs.js';
+import { nodeType, type FileHandle, type SyncFs } from './sync-fs.js';
 import type { DirEntry, FileType, NodeId, OpenMode, RenameFlags, SetAttr, Stat } from './types.js';
 
 /** One file system spliced into another at a directory, as `mount --bind` does. */
@@ -58,7 +58,7 @@ export class MountFs implements SyncFs {
 
   typeOf(node: NodeId): FileType {
     const [fs, , id] = this.dec(node);
-    return fs.typeOf ? fs.typeOf(id) : fs.stat(id).type;
+    return nodeType(fs, id);
   }
 
   stat(node: NodeId): Stat {

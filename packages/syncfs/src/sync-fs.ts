@@ -105,3 +105,8 @@ export interface FileHandle {
   sync(): void;
   close(): void;
 }
+
+/** A node's type: `typeOf` where the fs has it, else from a whole stat. */
+export function nodeType(fs: SyncFs, node: NodeId): FileType {
+  return fs.typeOf ? fs.typeOf(node) : fs.stat(node).type;
+}

@@ -1,4 +1,4 @@
-import { FsError, NAME_MAX, type FileType, type NodeId, type SyncFs } from '@strata/syncfs';
+import { FsError, NAME_MAX, nodeType, type NodeId, type SyncFs } from '@strata/syncfs';
 import { ERRNO } from './defs.js';
 import { fail } from './errno.js';
 import type { DirFdEntry } from './fd-table.js';
@@ -68,7 +68,7 @@ export function resolvePath(fs: SyncFs, base: DirFdEntry, path: string, follow: 
       if (last) return { dir, name: part, trailingSlash };
       fail(ERRNO.NOENT);
     }
-    const type = typeOf(fs, node);
+    const type = nodeType(fs, node);
     if (type === 'symlink' && (!last || follow || trailingSlash)) {
       if (++links > MAX_SYMLINKS) fail(ERRNO.LOOP);
       const target = fs.readlink(node);
@@ -91,11 +91,6 @@ export function resolvePath(fs: SyncFs, base: DirFdEntry, path: string, follow: 
   }
   const top = stack[stack.length - 1]!;
   return { dir: top, name: '.', node: top, trailingSlash };
-}
-
-/** A node's type, without building a whole stat when the fs can answer directly. */
-export function typeOf(fs: SyncFs, node: NodeId): FileType {
-  return fs.typeOf ? fs.typeOf(node) : fs.stat(node).type;
 }
 
 /** A lookup that answers a miss without an exception when the fs can (see SyncFs). */

@@ -1,4 +1,4 @@
-import type { SetAttr, TimeSpec } from '@strata/syncfs';
+import { nodeType, type SetAttr, type TimeSpec } from '@strata/syncfs';
 import type { WasiContext } from '../context.js';
 import {
   ADVICE_MAX, DIRENT_SIZE, ERRNO, FDFLAGS, FDSTAT_SIZE, FILETYPE, FSTFLAGS, PREOPENTYPE_DIR, RIGHTS, WHENCE,
@@ -6,7 +6,6 @@ import {
 import { fail } from '../errno.js';
 import type { DirFdEntry, FileEntry, ListedEntry } from '../fd-table.js';
 import { utf8 } from '../memory.js';
-import { typeOf } from '../resolve.js';
 import { filetypeOf, writeFilestat, writeStdioFilestat } from './stat.js';
 
 /** u64 offsets and sizes from the guest, as safe JS numbers (EFBIG/EINVAL beyond). */
@@ -88,7 +87,7 @@ export function fdSyscalls(ctx: WasiContext) {
       const b = mem.slice(out, FDSTAT_SIZE);
       b.fill(0);
       const v = mem.view;
-      const type = e.kind === 'stdio' ? FILETYPE.CHARACTER_DEVICE : e.kind === 'dir' ? FILETYPE.DIRECTORY : filetypeOf(typeOf(e.fs, e.node));
+      const type = e.kind === 'stdio' ? FILETYPE.CHARACTER_DEVICE : e.kind === 'dir' ? FILETYPE.DIRECTORY : filetypeOf(nodeType(e.fs, e.node));
       v.setUint8(out, type);
       v.setUint16(out + 2, e.fdflags, true);
       v.setBigUint64(out + 8, BigInt(e.rightsBase), true);

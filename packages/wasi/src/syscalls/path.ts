@@ -1,8 +1,9 @@
+import { nodeType } from '@strata/syncfs';
 import type { WasiContext } from '../context.js';
 import { DIR_RIGHTS, ERRNO, FDFLAGS, FILE_RIGHTS, LOOKUP_SYMLINK_FOLLOW, OFLAGS, RIGHTS } from '../defs.js';
 import { fail } from '../errno.js';
 import type { DirFdEntry } from '../fd-table.js';
-import { existing, resolvePath, typeOf, type Resolved } from '../resolve.js';
+import { existing, resolvePath, type Resolved } from '../resolve.js';
 import { timesOf } from './fd.js';
 import { writeFilestat } from './stat.js';
 
@@ -42,7 +43,7 @@ export function pathSyscalls(ctx: WasiContext) {
       const attrs = timesOf(atim, mtim, fst);
       const r = resolve(dir, str(ptr, len), (flags & LOOKUP_SYMLINK_FOLLOW) !== 0);
       const node = existing(r);
-      if (r.trailingSlash && typeOf(dir.fs, node) !== 'dir') fail(ERRNO.NOTDIR);
+      if (r.trailingSlash && nodeType(dir.fs, node) !== 'dir') fail(ERRNO.NOTDIR);
       dir.fs.setAttr(node, attrs);
     },
 
@@ -52,7 +53,7 @@ export function pathSyscalls(ctx: WasiContext) {
       if (src.fs !== dst.fs) fail(ERRNO.XDEV);
       const from = resolve(src, str(oldPtr, oldLen), (oldFlags & LOOKUP_SYMLINK_FOLLOW) !== 0);
       const node = existing(from);
-      const type = typeOf(src.fs, node);
+      const type = nodeType(src.fs, node);
       if (from.trailingSlash && type !== 'dir') fail(ERRNO.NOTDIR);
       if (type === 'dir') fail(ERRNO.PERM);
       const to = resolve(dst, str(newPtr, newLen), false);
@@ -86,7 +87,7 @@ export function pathSyscalls(ctx: WasiContext) {
       } else if (oflags & OFLAGS.CREAT && oflags & OFLAGS.EXCL) {
         fail(ERRNO.EXIST);
       }
-      const type = typeOf(dir.fs, node);
+      const type = nodeType(dir.fs, node);
       if (type === 'symlink') fail(ERRNO.LOOP); // O_NOFOLLOW on a symlink
       if ((oflags & OFLAGS.DIRECTORY || r.trailingSlash) && type !== 'dir') fail(ERRNO.NOTDIR);
       const wantsWrite = (allowedBase & (RIGHTS.FD_WRITE | RIGHTS.FD_ALLOCATE | RIGHTS.FD_FILESTAT_SET_SIZE)) !== 0 ||
@@ -119,7 +120,7 @@ export function pathSyscalls(ctx: WasiContext) {
       const dir = fds.dir(fd, RIGHTS.PATH_READLINK);
       const r = resolve(dir, str(ptr, len), false);
       const node = existing(r);
-      if (typeOf(dir.fs, node) !== 'symlink') fail(ERRNO.INVAL);
+      if (nodeType(dir.fs, node) !== 'symlink') fail(ERRNO.INVAL);
       const target = new TextEncoder().encode(dir.fs.readlink(node));
       // Truncated to the buffer, as readlink(2) does.
       const n = Math.min(target.length, bufLen);
@@ -133,7 +134,7 @@ export function pathSyscalls(ctx: WasiContext) {
       const node = existing(r);
       // rmdir(".") is EINVAL in POSIX; "a/.." names a directory that is not empty.
       if (r.name === '.') fail(ERRNO.INVAL);
-      if (typeOf(dir.fs, node) !== 'dir') fail(ERRNO.NOTDIR);
+      if (nodeType(dir.fs, node) !== 'dir') fail(ERRNO.NOTDIR);
       dir.fs.rmdirAt(r.dir, r.name);
     },
 
@@ -145,11 +146,11 @@ export function pathSyscalls(ctx: WasiContext) {
       const node = existing(from);
       const to = resolve(dst, str(newPtr, newLen), false);
       if (from.name === '.' || to.name === '.') fail(ERRNO.BUSY);
-      const fromType = typeOf(src.fs, node);
+      const fromType = nodeType(src.fs, node);
       if (fromType !== 'dir') {
         // A trailing slash on either side names a directory; a file is not one.
         if (from.trailingSlash) fail(ERRNO.NOTDIR);
-        if (to.trailingSlash) fail(to.node !== undefined && typeOf(dst.fs, to.node) === 'dir' ? ERRNO.ISDIR : ERRNO.NOTDIR);
+        if (to.trailingSlash) fail(to.node !== undefined && nodeType(dst.fs, to.node) === 'dir' ? ERRNO.ISDIR : ERRNO.NOTDIR);
       }
       src.fs.renameAt(from.dir, from.name, to.dir, to.name);
     },
@@ -172,7 +173,7 @@ export function pathSyscalls(ctx: WasiContext) {
       const dir = fds.dir(fd, RIGHTS.PATH_UNLINK_FILE);
       const r = resolve(dir, str(ptr, len), false);
       const node = existing(r);
-      const type = typeOf(dir.fs, node);
+      const type = nodeType(dir.fs, node);
       if (r.name === '.' || type === 'dir') fail(ERRNO.ISDIR);
       if (r.trailingSlash) fail(ERRNO.NOTDIR);
       dir.fs.unlinkAt(r.dir, r.name);

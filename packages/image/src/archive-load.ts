@@ -22,7 +22,7 @@ export async function loadArchiveStream(store: ImageStore, source: AsyncIterable
     if (name === 'index.json' || name === 'manifest.json' || name === 'oci-layout' || name === 'repositories') {
       if (header.size > MAX_MANIFEST_BYTES) throw new ImageError(`${name} in the archive is too large`);
       const parts: Uint8Array[] = [];
-      for await (const c of body()) parts.push(c.slice());
+      for await (const c of body()) parts.push(c);
       small.set(name, concatBytes(parts));
       continue;
     }

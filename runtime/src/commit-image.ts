@@ -11,7 +11,6 @@ import { importLayer } from '@strata/store';
  */
 export async function commitImage(images: ImageStore, base: ImageRecord, fs: OverlayFs, options: { ref: string; createdBy: string }): Promise<ImageRecord> {
   const { content, layers } = images;
-  const hasher = images.hasher ? { hasher: images.hasher } : {};
   const w = await content.writer();
   try {
     for await (const chunk of commitTar(fs)) await w.write(chunk);
@@ -21,7 +20,7 @@ export async function commitImage(images: ImageStore, base: ImageRecord, fs: Ove
   }
   const diffId = await w.commit();
   const size = await content.size(diffId);
-  const layer = await importLayer(content, content.stream(diffId), { expectedDiffId: diffId, ...hasher });
+  const layer = await importLayer(content, content.stream(diffId), { expectedDiffId: diffId, ...images.importOptions() });
   await layers.put(layer);
   const now = new Date().toISOString();
   const imageConfig = {

@@ -1,5 +1,5 @@
 import {
-  collectGarbage, importLayer, NotFoundError, type ContentStore, type Digest, type Gunzip, type HasherFactory, type LayerStore,
+  collectGarbage, importLayer, NotFoundError, type ContentStore, type Digest, type Gunzip, type HasherFactory, type ImportOptions, type LayerStore,
 } from '@strata/store';
 import { INDEX_TYPES, isWasmPlatform, LAYER_TYPES, MANIFEST_TYPES, WASM_LAYER_TYPES, type ImageConfig, type Index, type Manifest } from './media-types.js';
 import { familiarName, normalizeReference, parseReference } from './reference.js';
@@ -63,6 +63,11 @@ export class ImageStore {
     /** The platform's faster gzip decoder (`nodeGunzip` in Node), for layer imports. */
     readonly gunzip?: Gunzip,
   ) {}
+
+  /** What this store's platform gives a layer import: its hasher (or `hasher`) and gunzip. */
+  importOptions(hasher = this.hasher): Pick<ImportOptions, 'hasher' | 'gunzip'> {
+    return { ...(hasher ? { hasher } : {}), ...(this.gunzip ? { gunzip: this.gunzip } : {}) };
+  }
 
   async list(): Promise<{ record: ImageRecord; names: string[] }[]> {
     const s = await this.meta.load();
@@ -140,7 +145,7 @@ export class ImageStore {
         if (!(await this.layers.has(diffId))) {
           if (!(await this.content.has(l.digest as Digest))) throw new ImageError(`missing layer blob ${l.digest}`);
           const layer = await importLayer(this.content, this.content.stream(l.digest as Digest), {
-            expectedDiffId: diffId, expectedDigest: l.digest as Digest, ...(this.hasher ? { hasher: this.hasher } : {}), ...(this.gunzip ? { gunzip: this.gunzip } : {}),
+            expectedDiffId: diffId, expectedDigest: l.digest as Digest, ...this.importOptions(),
           });
           await this.layers.put(layer);
         }

@@ -86,7 +86,7 @@ async function streamLayer(
     })();
     // The writer verifies the blob's digest at commit, before the layer is kept.
     const layer = await importLayer(store.content, fanOut, {
-      expectedDiffId: diffId, verifiedDigest: digest, ...(hasher ? { hasher } : {}), ...(store.gunzip ? { gunzip: store.gunzip } : {}),
+      expectedDiffId: diffId, verifiedDigest: digest, ...store.importOptions(hasher),
     });
     // The importer reads the blob to its end; drain anyway, so the writer has every byte
     // before the digest is checked.

@@ -18,25 +18,31 @@ import { nodeSha256 } from './hash.js';
  * Blobs on disk, as containerd lays them out: `<root>/blobs/sha256/<hex>`, written through
  * `<root>/ingest/<random>` (write, fsync, rename; a batch syncs many at once, see `batch`):
  * a blob is either complete and verified or not there at all, whatever moment a crash
- * comes. What a crash leaves in `ingest/` is removed once nothing has written to it for an
- * hour. Reads for the overlay are synchronous (`readSync` on a cached descriptor).
+ * comes. What a crash leaves in `ingest/` is removed, before a write, once nothing has written
+ * to it for an hour. Reads for the overlay are synchronous (`readSync` on a cached descriptor).
  */
 export class DiskContentStore implements ContentStore {
   private readonly blobs: string;
   private readonly ingest: string;
   /** Open descriptors by digest, least recently used first. */
   private readonly fds = new Map<Digest, number>();
+  private swept = false;
 
   constructor(readonly root: string, private readonly maxOpenFiles = 128) {
     this.blobs = join(root, 'blobs', 'sha256');
     this.ingest = join(root, 'ingest');
     mkdirSync(this.blobs, { recursive: true });
     mkdirSync(this.ingest, { recursive: true });
-    this.removeStaleIngest();
   }
 
-  /** Writes a crash cut short: untouched for an hour (a live download keeps writing). */
+  /**
+   * Writes a crash cut short: untouched for an hour (a live download keeps writing). Swept
+   * before this store's first write, so a store that only reads (a container's) never lists
+   * `ingest/`.
+   */
   private removeStaleIngest(): void {
+    if (this.swept) return;
+    this.swept = true;
     const before = Date.now() - STALE_INGEST_MS;
     for (const name of readdirSync(this.ingest)) {
       const p = join(this.ingest, name);
@@ -125,6 +131,7 @@ export class DiskContentStore implements ContentStore {
 
   /** A writer that syncs and publishes at commit, or, in a batch, leaves both to its flush. */
   private openWriter(batch?: Map<Digest, string>): ContentWriter {
+    this.removeStaleIngest();
     const tmp = join(this.ingest, randomBytes(12).toString('hex'));
     const fd = openSync(tmp, 'wx', 0o644);
     const h = nodeSha256();

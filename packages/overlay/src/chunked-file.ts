@@ -132,8 +132,8 @@ export class ChunkedFile {
   }
 
   /**
-   * The file is gone (its last name removed and no descriptor open): its full chunks go
-   * back to the allocator for the next file's writes. Nothing may read this file afterwards.
+   * The file is gone (its last name removed and no descriptor open): its chunks go back to
+   * the allocator for the next files' writes. Nothing may read this file afterwards.
    */
   release(): void {
     for (const c of this.chunks) recycleChunk(c);

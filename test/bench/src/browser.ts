@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { createServer } from 'vite';
 import { formatMs, markdownTable, median } from './table.js';
+import { parseResult } from './wasi/result.js';
 
 const { values: opts } = parseArgs({
   options: { runs: { type: 'string', default: '5' }, files: { type: 'string', default: '2000' }, mib: { type: 'string', default: '64' } },
@@ -32,12 +33,6 @@ interface BenchApi {
   warmStart(bridge: Bridge): Promise<number>;
   coldLoad(): Promise<number>;
   env(): { userAgent: string; crossOriginIsolated: boolean; jspi: boolean };
-}
-
-function guestNs(stdout: string): { ns: number; checksum: string } {
-  const m = /^result \S+ (\d+) \d+ ([0-9a-f]+)$/m.exec(stdout);
-  if (!m) throw new Error(`no result line in output: ${JSON.stringify(stdout.slice(0, 200))}`);
-  return { ns: Number(m[1]), checksum: m[2]! };
 }
 
 async function main(): Promise<void> {
@@ -95,7 +90,7 @@ async function main(): Promise<void> {
           try {
             await settle();
             const r = await p.run(w.args);
-            const g = guestNs(r.stdout);
+            const g = parseResult(r.stdout);
             cell.ns.push(g.ns);
             cell.wall.push(r.wallMs);
             cell.checksum = g.checksum;

@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { nativePeer, nodeWasiPeer, type Peer, SHM, shimPeer, strataPeer, wasmerPeer } from './wasi/peers.js';
+import { parseResult } from './wasi/result.js';
 import { formatMs, formatRate, markdownTable, median } from './table.js';
 
 const { values: opts } = parseArgs({
@@ -60,13 +61,6 @@ interface Cell {
   ops: number;
   error?: string;
   checksum?: string;
-}
-
-/** `result <mode> <elapsed_ns> <operations> <checksum>` */
-function parseResult(stdout: string): { ns: number; ops: number; checksum: string } {
-  const m = /^result \S+ (\d+) (\d+) ([0-9a-f]+)$/m.exec(stdout);
-  if (!m) throw new Error(`no result line in output: ${JSON.stringify(stdout.slice(0, 200))}`);
-  return { ns: Number(m[1]), ops: Number(m[2]), checksum: m[3] };
 }
 
 function buildNative(): string {

@@ -2,7 +2,7 @@
  * The page side of `pnpm bench browser`: every measurement is one call the Node driver makes
  * with page.evaluate, so the driver decides the order (round-robin) and takes the medians.
  */
-import { BrowserRuntime, type Bridge } from '@strata/runtime/browser';
+import { BrowserRuntime, jspiAvailable, type Bridge } from '@strata/runtime/browser';
 import fsbenchUrl from '../../../packages/wasi/guests/bench/fsbench.wasm?url';
 import { addImage } from '../../browser/src/test-image.js';
 
@@ -83,6 +83,6 @@ async function coldLoad(): Promise<number> {
 
 const api = {
   strata, shim, warmStart, coldLoad,
-  env: () => ({ userAgent: navigator.userAgent, crossOriginIsolated, jspi: typeof (WebAssembly as unknown as { Suspending?: unknown }).Suspending === 'function' }),
+  env: () => ({ userAgent: navigator.userAgent, crossOriginIsolated, jspi: jspiAvailable() }),
 };
 (window as unknown as { strataBench: typeof api }).strataBench = api;

@@ -1,5 +1,6 @@
 import type { BrowserRuntime } from '@strata/runtime/browser';
-import { concatBytes, type Digest } from '@strata/store';
+import type { Digest } from '@strata/store';
+import { makeTar } from '../../../packages/store/test/suite/tar-builder.js';
 
 export interface ImageFile {
   /** Path in the image, no leading slash; directories end in `/`. */
@@ -15,7 +16,9 @@ export interface ImageFile {
  * per image.
  */
 export async function addImage(rt: BrowserRuntime, ref: string, entrypoint: string[], files: ImageFile[]): Promise<void> {
-  const layer = ustar(files);
+  const layer = await makeTar(files.map((f) => ({
+    name: f.name, type: f.name.endsWith('/') ? 'directory' : 'file', mode: f.mode, ...(f.data ? { data: f.data } : {}),
+  })));
   const diffId = await rt.content.put(layer);
   const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
   const config = json({
@@ -30,34 +33,4 @@ export async function addImage(rt: BrowserRuntime, ref: string, entrypoint: stri
     layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: diffId, size: layer.length }],
   });
   await rt.images.addFromManifest(await rt.content.put(manifest) as Digest, [`docker.io/library/${ref}`]);
-}
-
-/** A minimal ustar writer (names under 100 bytes), enough for a test layer. */
-function ustar(entries: ImageFile[]): Uint8Array {
-  const blocks: Uint8Array[] = [];
-  const enc = new TextEncoder();
-  for (const e of entries) {
-    const h = new Uint8Array(512);
-    const put = (s: string, at: number) => h.set(enc.encode(s), at);
-    const size = e.data?.length ?? 0;
-    put(e.name, 0);
-    put(`${e.mode.toString(8).padStart(7, '0')}\0`, 100);
-    put('0000000\0', 108);
-    put('0000000\0', 116);
-    put(`${size.toString(8).padStart(11, '0')}\0`, 124);
-    put(`${(1_700_000_000).toString(8).padStart(11, '0')}\0`, 136);
-    put('        ', 148);
-    put(e.name.endsWith('/') ? '5' : '0', 156);
-    put('ustar\0' + '00', 257);
-    const sum = h.reduce((a, b) => a + b, 0);
-    put(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-    blocks.push(h);
-    if (e.data) {
-      const padded = new Uint8Array(Math.ceil(size / 512) * 512);
-      padded.set(e.data);
-      blocks.push(padded);
-    }
-  }
-  blocks.push(new Uint8Array(1024));
-  return concatBytes(blocks);
 }

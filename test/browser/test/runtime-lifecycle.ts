@@ -1,25 +1,10 @@
 import { expect } from 'vitest';
 import { BrowserRuntime, type Bridge } from '@strata/runtime/browser';
+import { readTar } from '@strata/store';
 import { addToolImage, bigFile } from './tool-image.js';
 
 export const workerUrl = new URL('../../../runtime/src/browser/container-worker.ts', import.meta.url);
 export const readerUrl = new URL('../../../runtime/src/browser/idb-reader-worker.ts', import.meta.url);
-
-/** The names in a tar (enough of a reader to check an export). */
-export function tarNames(tar: Uint8Array): string[] {
-  const names: string[] = [];
-  const dec = new TextDecoder();
-  for (let at = 0; at + 512 <= tar.length;) {
-    const h = tar.subarray(at, at + 512);
-    if (h.every((b) => b === 0)) break;
-    const field = (from: number, len: number) => dec.decode(h.subarray(from, from + len)).replace(/\0.*$/s, '');
-    const size = parseInt(field(124, 12).trim() || '0', 8);
-    const type = field(156, 1);
-    if (type !== 'x' && type !== 'g') names.push(field(345, 155) ? `${field(345, 155)}/${field(0, 100)}` : field(0, 100));
-    at += 512 + Math.ceil(size / 512) * 512;
-  }
-  return names;
-}
 
 /**
  * The browser runtime's whole container lifecycle with one sync bridge: load a static OCI
@@ -88,7 +73,8 @@ export async function lifecycle(bridge: Bridge): Promise<void> {
   expect(snapshotDiff).toEqual([{ kind: 'C', path: '/data' }, { kind: 'C', path: '/data/hello.txt' }]);
 
   const tar = new Uint8Array(await (await again.export('greeter')).arrayBuffer());
-  const names = tarNames(tar);
+  const names: string[] = [];
+  for await (const { header } of readTar((async function* () { yield tar; })())) names.push(header.name);
   expect(names).toEqual(expect.arrayContaining(['etc/motd', 'hello.wasm', 'data/hello.txt']));
 
   // kill: a spinning guest is stopped with 137; the runtime runs the next container.

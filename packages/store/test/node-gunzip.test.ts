@@ -6,15 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { importLayer, LayerFormatError, MemoryContentStore, type Digest } from '../src/index.js';
+import { importLayer, LayerFormatError, MemoryContentStore } from '../src/index.js';
 import { nodeGunzip, nodeSha256 } from '../src/node/index.js';
+import { listAll } from './suite/conformance.js';
 import { dribble, makeTar, once } from './suite/tar-builder.js';
-
-async function listAll(content: MemoryContentStore): Promise<Digest[]> {
-  const out: Digest[] = [];
-  for await (const d of content.list()) out.push(d);
-  return out.sort();
-}
 
 describe('nodeGunzip', () => {
   it('imports a gzip layer exactly as DecompressionStream does, big files included', async () => {

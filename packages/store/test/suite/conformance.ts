@@ -10,7 +10,8 @@ export interface Stores {
   layers: LayerStore;
 }
 
-async function listAll(content: ContentStore): Promise<Digest[]> {
+/** Every digest the store lists, sorted. */
+export async function listAll(content: ContentStore): Promise<Digest[]> {
   const out: Digest[] = [];
   for await (const d of content.list()) out.push(d);
   return out.sort();

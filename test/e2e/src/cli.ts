@@ -1,6 +1,6 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,7 +64,6 @@ export function buildToolImage(): string {
     execFileSync('tar', ['--create', '--file', out, '--directory', dir, '--format=posix', '--owner=0', '--group=0', '--numeric-owner', ...paths]);
   tar(base, join(work, 'base.tar'), 'etc', 'tmp', 'data');
   tar(app, join(work, 'app.tar'), 'bin');
-  const umoci = (...args: string[]) => execFileSync('umoci', args, { stdio: 'pipe' });
   umoci('init', '--layout', layout);
   umoci('new', '--image', `${layout}:1`);
   umoci('raw', 'add-layer', '--image', `${layout}:1`, join(work, 'base.tar'));
@@ -72,10 +71,7 @@ export function buildToolImage(): string {
   umoci('config', '--image', `${layout}:1`, '--os', 'wasip1', '--architecture', 'wasm',
     '--config.entrypoint', '/bin/tool.wasm', '--config.cmd', 'env', '--config.env', 'FOO=bar', '--config.env', 'PATH=/bin',
     '--config.workingdir', '/data');
-  // Name it as `docker save`/containerd would, so `strata load` tags it.
-  const index = JSON.parse(execFileSync('cat', [join(layout, 'index.json')], { encoding: 'utf8' })) as { manifests: { annotations?: Record<string, string> }[] };
-  index.manifests[0]!.annotations = { ...index.manifests[0]!.annotations, 'io.containerd.image.name': 'docker.io/library/tool:1' };
-  writeFileSync(join(layout, 'index.json'), JSON.stringify(index));
+  nameImage(layout, 'docker.io/library/tool:1');
   return layout;
 }
 
@@ -95,7 +91,6 @@ export function buildChangesImage(): string {
   writeFileSync(join(work, 'newdata', 'new.txt'), 'only this in /data\n');
   writeFileSync(join(work, 'links', 'a'), 'one file, two names\n');
   linkSync(join(work, 'links', 'a'), join(work, 'links', 'b'));
-  const umoci = (...args: string[]) => execFileSync('umoci', args, { stdio: 'pipe' });
   const image = `${layout}:1`;
   umoci('insert', '--image', image, join(work, 'olddata'), '/data');
   umoci('insert', '--image', image, '--opaque', join(work, 'newdata'), '/data');
@@ -113,13 +108,21 @@ export function buildBigImage(): string {
   const work = mkdtempSync(join(tmpdir(), 'strata-e2e-big-'));
   const layout = join(work, 'layout');
   writeFileSync(join(work, 'blob.bin'), randomBytes(9 * 2 ** 20));
-  const umoci = (...args: string[]) => execFileSync('umoci', args, { stdio: 'pipe' });
   umoci('init', '--layout', layout);
   umoci('new', '--image', `${layout}:1`);
   umoci('insert', '--image', `${layout}:1`, join(work, 'blob.bin'), '/blob.bin');
   umoci('config', '--image', `${layout}:1`, '--os', 'wasip1', '--architecture', 'wasm');
-  const index = JSON.parse(execFileSync('cat', [join(layout, 'index.json')], { encoding: 'utf8' })) as { manifests: { annotations?: Record<string, string> }[] };
-  index.manifests[0]!.annotations = { ...index.manifests[0]!.annotations, 'io.containerd.image.name': 'docker.io/library/big:1' };
-  writeFileSync(join(layout, 'index.json'), JSON.stringify(index));
+  nameImage(layout, 'docker.io/library/big:1');
   return layout;
+}
+
+function umoci(...args: string[]): void {
+  execFileSync('umoci', args, { stdio: 'pipe' });
+}
+
+/** Name a layout's image as `docker save`/containerd would, so `strata load` tags it. */
+function nameImage(layout: string, name: string): void {
+  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: { annotations?: Record<string, string> }[] };
+  index.manifests[0]!.annotations = { ...index.manifests[0]!.annotations, 'io.containerd.image.name': name };
+  writeFileSync(join(layout, 'index.json'), JSON.stringify(index));
 }

@@ -8,13 +8,13 @@
  * typed into the terminal as the program's stdin.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildToolImage } from '../../../test/e2e/src/cli.js';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
 let server: ViteDevServer;
@@ -123,19 +123,10 @@ describe('browser demo page', () => {
   }, 120_000);
 });
 
-/** An OCI archive (umoci, then skopeo) of the e2e tool program: Entrypoint /bin/tool.wasm. */
+/** The e2e tool image (umoci) as an OCI archive (skopeo): Entrypoint /bin/tool.wasm. */
 function toolArchive(): { file: string; remove: () => void } {
-  const work = mkdtempSync(join(tmpdir(), 'strata-demo-archive-'));
-  const layout = join(work, 'layout');
-  mkdirSync(join(work, 'app', 'bin'), { recursive: true });
-  copyFileSync(fileURLToPath(new URL('../../../test/e2e/guests/tool.wasm', import.meta.url)), join(work, 'app', 'bin', 'tool.wasm'));
-  execFileSync('tar', ['--create', '--file', join(work, 'app.tar'), '--directory', join(work, 'app'), '--owner=0', '--group=0', 'bin']);
-  const umoci = (...args: string[]) => execFileSync('umoci', args, { stdio: 'pipe' });
-  umoci('init', '--layout', layout);
-  umoci('new', '--image', `${layout}:1`);
-  umoci('raw', 'add-layer', '--image', `${layout}:1`, join(work, 'app.tar'));
-  umoci('config', '--image', `${layout}:1`, '--os', 'wasip1', '--architecture', 'wasm', '--config.entrypoint', '/bin/tool.wasm');
-  const file = join(work, 'tool.tar');
+  const layout = buildToolImage();
+  const file = join(layout, '..', 'tool.tar');
   execFileSync('skopeo', ['copy', '--quiet', `oci:${layout}:1`, `oci-archive:${file}:demo/tool:1`], { stdio: 'pipe' });
-  return { file, remove: () => rmSync(work, { recursive: true, force: true }) };
+  return { file, remove: () => rmSync(join(layout, '..'), { recursive: true, force: true }) };
 }

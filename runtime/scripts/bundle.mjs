@@ -7,8 +7,9 @@
 //   `strata run` pays for on every start (dist/bundle/package.json says "commonjs").
 // - strata.js is a small loader (scripts/cli-loader.cjs, copied) that compiles the bundle
 //   (strata-cli.js) with V8's code cache kept next to it (strata-cli.js.<command>.cache,
-//   written after a run when missing or stale), so a process skips most parsing and compiling. The worker bundle sits next to them, where the
-//   host looks for `./container-worker.js`.
+//   written after a run when missing or stale), so a process skips most parsing and
+//   compiling. The worker bundle sits next to them, where the host looks for
+//   `./container-worker.js`.
 import { build } from 'esbuild';
 import { chmodSync, copyFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

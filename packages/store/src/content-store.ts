@@ -1,3 +1,4 @@
+import { isDigest } from './hash.js';
 import type { BlobReader, ContentSource, Digest } from './types.js';
 
 /**
@@ -24,7 +25,7 @@ export interface ContentStore extends ContentSource {
   stream(digest: Digest): ReadableStream<Uint8Array>;
   /** Store a small blob held in memory; returns its digest (verified against `expected`). */
   put(data: Uint8Array, expected?: Digest): Promise<Digest>;
-  writer(): Promise<ContentWriter>;
+  writer(options?: WriterOptions): Promise<ContentWriter>;
   delete(digest: Digest): Promise<void>;
   /** Every stored digest (for GC and `info`). */
   list(): AsyncIterable<Digest>;
@@ -42,6 +43,15 @@ export interface ContentStore extends ContentSource {
    * need nothing; IndexedDB loads the blob's chunks (the preload bridge).
    */
   prepareRead?(digest: Digest): Promise<void>;
+}
+
+export interface WriterOptions {
+  /**
+   * The caller hashes the bytes it writes itself (an importer's hashing worker sees the
+   * same bytes) and passes their digest to `commit`, which then takes it as the blob's
+   * instead of hashing them a second time. A store may still verify it.
+   */
+  prehashed?: boolean;
 }
 
 export interface ContentWriter {
@@ -69,7 +79,13 @@ export interface ContentWriter {
  * before it leaves nothing half-written where a later import would take it for stored.
  */
 export interface ContentBatch {
-  writer(): Promise<ContentWriter>;
+  writer(options?: WriterOptions): Promise<ContentWriter>;
   flush(): Promise<void>;
   discard(): Promise<void>;
+}
+
+/** What a prehashed writer's `commit` stores under: the digest its caller vouches for. */
+export function prehashedDigest(expected: Digest | undefined): Digest {
+  if (expected === undefined || !isDigest(expected)) throw new TypeError('a prehashed writer commits with the digest of what was written');
+  return expected;
 }

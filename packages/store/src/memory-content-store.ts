@@ -1,5 +1,5 @@
 import { concatBytes } from './bytes.js';
-import type { ContentStore, ContentWriter } from './content-store.js';
+import { prehashedDigest, type ContentStore, type ContentWriter, type WriterOptions } from './content-store.js';
 import { DigestMismatchError, NotFoundError } from './errors.js';
 import { webSha256, type HasherFactory } from './hash.js';
 import type { BlobReader, Digest } from './types.js';
@@ -37,9 +37,9 @@ export class MemoryContentStore implements ContentStore {
     return w.commit(expected);
   }
 
-  async writer(): Promise<ContentWriter> {
+  async writer(options: WriterOptions = {}): Promise<ContentWriter> {
     const chunks: Uint8Array[] = [];
-    const h = this.hasher();
+    const h = options.prehashed ? undefined : this.hasher();
     let written = 0;
     let done = false;
     let existed = false;
@@ -53,7 +53,7 @@ export class MemoryContentStore implements ContentStore {
       },
       async write(chunk) {
         if (done) throw new Error('content writer already finished');
-        h.update(chunk);
+        h?.update(chunk);
         // A copy the store owns: the caller may reuse its buffer, and a Node Buffer's slice()
         // would be a view of it, not a copy.
         chunks.push(new Uint8Array(chunk));
@@ -61,8 +61,9 @@ export class MemoryContentStore implements ContentStore {
       },
       async commit(expected) {
         if (done) throw new Error('content writer already finished');
+        const given = h ? undefined : prehashedDigest(expected);
         done = true;
-        const digest = h.digest();
+        const digest = given ?? h!.digest();
         if (expected !== undefined && expected !== digest) throw new DigestMismatchError(expected, digest);
         existed = store.has(digest);
         if (!existed) {

@@ -8,7 +8,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import type { ContentBatch, ContentStore, ContentWriter } from '../content-store.js';
+import { prehashedDigest, type ContentBatch, type ContentStore, type ContentWriter, type WriterOptions } from '../content-store.js';
 import { DigestMismatchError, NotFoundError, StorageFullError } from '../errors.js';
 import { isDigest } from '../hash.js';
 import type { BlobReader, Digest } from '../types.js';
@@ -27,6 +27,13 @@ export class DiskContentStore implements ContentStore {
   /** Open descriptors by digest, least recently used first. */
   private readonly fds = new Map<Digest, number>();
   private swept = false;
+  /**
+   * Ingest names: unique to this store object, so other processes writing to the same
+   * store never collide (`wx` would refuse it anyway), and cheaper than random bytes per
+   * file — a layer writes thousands.
+   */
+  private readonly ingestPrefix = randomBytes(8).toString('hex');
+  private ingestCount = 0;
 
   constructor(readonly root: string, private readonly maxOpenFiles = 128) {
     this.blobs = join(root, 'blobs', 'sha256');
@@ -82,8 +89,8 @@ export class DiskContentStore implements ContentStore {
     return w.commit(expected);
   }
 
-  async writer(): Promise<ContentWriter> {
-    return this.openWriter();
+  async writer(options: WriterOptions = {}): Promise<ContentWriter> {
+    return this.openWriter(options);
   }
 
   /**
@@ -100,9 +107,9 @@ export class DiskContentStore implements ContentStore {
       pending.clear();
     };
     return {
-      writer: async () => {
+      writer: async (options: WriterOptions = {}) => {
         if (!active) throw new Error('content batch already finished');
-        return this.openWriter(pending);
+        return this.openWriter(options, pending);
       },
       flush: async () => {
         if (!active) throw new Error('content batch already finished');
@@ -113,12 +120,9 @@ export class DiskContentStore implements ContentStore {
           removeAll();
           throw e;
         }
-        for (const [digest, tmp] of pending) {
-          const target = this.path(digest);
-          // Stored meanwhile by another writer: the same bytes, verified by the same digest.
-          if (existsSync(target)) rmSync(tmp, { force: true });
-          else renameSync(tmp, target);
-        }
+        // A blob another writer stored meanwhile is replaced by the same bytes, verified by
+        // the same digest; descriptors open on it keep reading the old, identical file.
+        for (const [digest, tmp] of pending) renameSync(tmp, this.path(digest));
         pending.clear();
         syncDir(this.blobs);
       },
@@ -130,11 +134,11 @@ export class DiskContentStore implements ContentStore {
   }
 
   /** A writer that syncs and publishes at commit, or, in a batch, leaves both to its flush. */
-  private openWriter(batch?: Map<Digest, string>): ContentWriter {
+  private openWriter(options: WriterOptions, batch?: Map<Digest, string>): ContentWriter {
     this.removeStaleIngest();
-    const tmp = join(this.ingest, randomBytes(12).toString('hex'));
+    const tmp = join(this.ingest, `${this.ingestPrefix}-${(this.ingestCount++).toString(36)}`);
     const fd = openSync(tmp, 'wx', 0o644);
-    const h = nodeSha256();
+    const h = options.prehashed ? undefined : nodeSha256();
     let written = 0;
     let done = false;
     let existed = false;
@@ -151,7 +155,7 @@ export class DiskContentStore implements ContentStore {
       },
       write: async (chunk) => {
         if (done) throw new Error('content writer already finished');
-        h.update(chunk);
+        h?.update(chunk);
         let off = 0;
         try {
           while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
@@ -163,13 +167,14 @@ export class DiskContentStore implements ContentStore {
       },
       commit: async (expected) => {
         if (done) throw new Error('content writer already finished');
+        const given = h ? undefined : prehashedDigest(expected);
         try {
           // In a batch the flush syncs every blob at once.
           if (!batch) fsyncSync(fd);
         } finally {
           finish();
         }
-        const digest = h.digest();
+        const digest = given ?? h!.digest();
         if (expected !== undefined && expected !== digest) {
           unlinkSync(tmp);
           throw new DigestMismatchError(expected, digest);

@@ -63,6 +63,17 @@ export function runStoreConformance(name: string, make: () => Promise<Stores>): 
       expect(new TextDecoder().decode(await content.get(d))).toBe('first bytes');
     });
 
+    it('stores a prehashed write under the digest its caller gives (an importer hashing elsewhere)', async () => {
+      const { content } = await make();
+      for (const batch of [undefined, content.batch?.()]) {
+        const w = await (batch ?? content).writer({ prehashed: true });
+        await w.write(enc.encode('hashed elsewhere'));
+        expect(await w.commit(sha('hashed elsewhere'))).toBe(sha('hashed elsewhere'));
+        await batch?.flush();
+      }
+      expect(new TextDecoder().decode(await content.get(sha('hashed elsewhere')))).toBe('hashed elsewhere');
+    });
+
     it('aborted writers leave nothing', async () => {
       const { content } = await make();
       const w = await content.writer();

@@ -4,6 +4,7 @@ export { DigestMismatchError, LayerFormatError, NotFoundError, StorageFullError 
 export { isDigest, toHex, webSha256, type Hasher, type HasherFactory } from './hash.js';
 export { MemoryContentStore } from './memory-content-store.js';
 export { importLayer, type ImportedLayer, type ImportOptions } from './import/import-layer.js';
+export { HASH_CHUNK, type HashOffload, type HashSession } from './import/hash-offload.js';
 export { ChangesetBuilder } from './import/changeset-rules.js';
 export { readTar, type TarEntry, type TarHeader } from './import/tar-reader.js';
 export { detectCompression, type Compression, type Gunzip } from './import/decompress.js';

@@ -20,6 +20,8 @@ export interface TarHeader {
 
 export interface TarEntry {
   header: TarHeader;
+  /** Where the entry's data starts in the (uncompressed) tar stream. */
+  offset: number;
   /** The entry's data; must be consumed (or skipped with `skip`) before the next entry. */
   body(): AsyncGenerator<Uint8Array>;
 }
@@ -113,7 +115,7 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
         yield chunk;
       }
     }
-    yield { header, body };
+    yield { header, body, offset: r.consumed };
     if (!consumed) for await (const _ of body()) { /* skip unread data */ }
     if (type !== 'file' && dataSize > 0) {
       const skipped = await r.readExact(dataSize);

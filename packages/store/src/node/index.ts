@@ -4,3 +4,4 @@ export { importDirectory } from './import-directory.js';
 export { nodeSha256 } from './hash.js';
 export { writeFileAtomic } from './atomic-file.js';
 export { nodeGunzip } from './gunzip.js';
+export { nodeHashOffload, type NodeHashOffload } from './hash-worker.js';

@@ -1,0 +1,49 @@
+import type { Digest } from '../types.js';
+
+/**
+ * Hashing moved off the importing thread. A layer import hashes every byte twice — the tar
+ * stream for its diffID, and each file's contents for its content address — and each pass
+ * alone costs about what `tar -x` spends on the whole layer. An offload runs the diffID pass
+ * and a share of the file passes on another core while the importing thread parses the tar
+ * and stores the files (see `importLayer`'s `offload` option; `nodeHashOffload` in
+ * `@strata/store/node` is the worker-thread implementation).
+ */
+export interface HashOffload {
+  /** Start hashing one tar stream; undefined when the offload is busy: hash here then. */
+  open(): HashSession | undefined;
+}
+
+/**
+ * One tar stream's hashing. Lifecycle:
+ *
+ * ```ts
+ * const s = offload.open();
+ * await s.write(chunk);           // every byte of the stream, in order (back-pressure)
+ * const d = s.file(start, size);  // a file's bytes, named by their stream position
+ * await s.drain();                // optional: every named, fully written file settles
+ * const diffId = await s.finish(); // after the last write; file digests settle too
+ * s.close();                      // always, also after an error: pending promises reject
+ * ```
+ *
+ * Ordering rule: `write(c)` declares that every file starting before `c`'s first byte has
+ * been named already — the session may release those bytes once they are hashed. A tar
+ * reader that names each file when it reads its header keeps the rule naturally.
+ * The caller may reuse `c` once `write` resolves.
+ */
+export interface HashSession {
+  /** At most HASH_CHUNK bytes. */
+  write(chunk: Uint8Array): Promise<void>;
+  /** The sha256 of bytes [start, start + size) of the stream. */
+  file(start: number, size: number): Promise<Digest>;
+  /**
+   * Settle every file named so far whose bytes have all been written (a hard link needs its
+   * target's digest before the next entry).
+   */
+  drain(): Promise<void>;
+  /** The sha256 of the whole stream (the diffID). */
+  finish(): Promise<Digest>;
+  close(): void;
+}
+
+/** The largest `HashSession.write`: a session may hold only a bounded window of the stream. */
+export const HASH_CHUNK = 256 * 1024;

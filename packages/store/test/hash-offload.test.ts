@@ -1,0 +1,171 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  DigestMismatchError, importLayer, LayerFormatError, MemoryContentStore,
+  type ContentStore, type HashOffload, type HashSession, type ImportedLayer,
+} from '../src/index.js';
+import { DiskContentStore, nodeHashOffload, nodeSha256 } from '../src/node/index.js';
+import { listAll } from './suite/conformance.js';
+import { dribble, makeTar, once, type TarItem } from './suite/tar-builder.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** Bytes that differ per seed, so every file is its own blob. */
+function bytes(size: number, seed: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let x = seed * 2654435761 >>> 0 || 1;
+  for (let i = 0; i < size; i += 4) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/**
+ * ~14 MiB: past the size below which a session hashes on its own thread, several times the
+ * worker's ring (so it wraps and applies back-pressure), one file larger than the ring
+ * (hashed as it streams past), files around the read-piece size, small files that stay on
+ * the importing thread, and hard links to offloaded files (which need their digest at once).
+ */
+const big: TarItem[] = [
+  { name: 'bin', type: 'directory' },
+  { name: 'bin/huge', data: bytes(6 * 2 ** 20 + 123, 1) },
+  ...Array.from({ length: 40 }, (_, i) => ({ name: `bin/f${i}`, data: bytes(((i * 37) % 300) * 1024 + i, i + 10) })),
+  { name: 'bin/huge-link', type: 'link' as const, linkname: 'bin/huge' },
+  { name: 'bin/f7-link', type: 'link' as const, linkname: 'bin/f7' },
+  ...Array.from({ length: 30 }, (_, i) => ({ name: `etc/small${i}`, data: bytes(i * 100 + 1, i + 100) })),
+  { name: 'etc/same-as-f3', data: bytes(((3 * 37) % 300) * 1024 + 3, 13) },
+];
+
+/** The offload, counting the files it was given. */
+function counting(inner: HashOffload): HashOffload & { files: number } {
+  const o = {
+    files: 0,
+    open(): HashSession | undefined {
+      const s = inner.open();
+      if (!s) return undefined;
+      return {
+        write: (c) => s.write(c),
+        file: (start, size) => {
+          o.files++;
+          return s.file(start, size);
+        },
+        drain: () => s.drain(),
+        finish: () => s.finish(),
+        close: () => s.close(),
+      };
+    },
+  };
+  return o;
+}
+
+/** What an import produced, comparable across stores and offloads. */
+function summary(layer: ImportedLayer) {
+  return { diffId: layer.diffId, size: layer.size, entries: [...layer.entries].sort(([a], [b]) => a.localeCompare(b)) };
+}
+
+async function everyBlobMatchesItsDigest(content: ContentStore): Promise<void> {
+  for (const d of await listAll(content)) {
+    expect(`sha256:${createHash('sha256').update(await content.get(d)).digest('hex')}`).toBe(d);
+  }
+}
+
+describe('importing with the hashing offload', () => {
+  const disk = () => {
+    const root = mkdtempSync(join(tmpdir(), 'strata-offload-'));
+    dirs.push(root);
+    return new DiskContentStore(root);
+  };
+
+  it('gives the same layer, blobs and digests as hashing on one thread, in memory and on disk', async () => {
+    const tar = await makeTar(big);
+    const plainStore = new MemoryContentStore(nodeSha256);
+    const plain = await importLayer(plainStore, once(tar), { hasher: nodeSha256 });
+    expect(plain.diffId).toBe(`sha256:${createHash('sha256').update(tar).digest('hex')}`);
+
+    // 64 KiB chunks, as a file stream delivers them; odd sizes, as a network body does
+    // (they straddle the end of the worker's ring).
+    for (const [content, chunk] of [[new MemoryContentStore(nodeSha256), 65536], [disk(), 100_003]] as const) {
+      const offload = counting(nodeHashOffload());
+      const layer = await importLayer(content, dribble(tar, chunk), { hasher: nodeSha256, offload });
+      expect(summary(layer)).toEqual(summary(plain));
+      expect(await listAll(content)).toEqual(await listAll(plainStore));
+      await everyBlobMatchesItsDigest(content);
+      // The worker took files, and a worker ran.
+      expect(offload.files).toBeGreaterThan(5);
+      expect(nodeHashOffload().threadId).toBeTypeOf('number');
+      const links = layer.entries;
+      expect(links.get('bin/huge-link')?.content).toEqual(links.get('bin/huge')?.content);
+      expect(links.get('bin/f7-link')?.content?.digest).toMatch(/^sha256:/);
+    }
+  });
+
+  it('hashes a small layer on the importing thread with the same result', async () => {
+    const tar = await makeTar(big.slice(2, 20));
+    const plain = await importLayer(new MemoryContentStore(nodeSha256), once(tar), { hasher: nodeSha256 });
+    const offload = counting(nodeHashOffload());
+    const layer = await importLayer(new MemoryContentStore(nodeSha256), dribble(tar, 4096), { hasher: nodeSha256, offload });
+    expect(summary(layer)).toEqual(summary(plain));
+    expect(offload.files).toBeGreaterThan(0);
+  });
+
+  it('leaves the store as it was when the tar is cut short after the worker took over, and serves the next import', async () => {
+    const tar = await makeTar(big);
+    const content = disk();
+    await content.put(new TextEncoder().encode('pre-existing'));
+    const before = await listAll(content);
+    const cut = tar.subarray(0, 10 * 2 ** 20 + 100);
+    await expect(importLayer(content, dribble(cut, 65536), { hasher: nodeSha256, offload: nodeHashOffload() }))
+      .rejects.toBeInstanceOf(LayerFormatError);
+    expect(await listAll(content)).toEqual(before);
+    expect(readdirSync(join(content.root, 'ingest'))).toEqual([]);
+    const again = await importLayer(content, once(tar), { hasher: nodeSha256, offload: nodeHashOffload() });
+    expect(again.diffId).toBe(`sha256:${createHash('sha256').update(tar).digest('hex')}`);
+  });
+
+  it('refuses a diffID that does not match and keeps nothing', async () => {
+    const tar = await makeTar(big);
+    const content = new MemoryContentStore(nodeSha256);
+    const wrong = `sha256:${'0'.repeat(64)}` as const;
+    await expect(importLayer(content, once(tar), { hasher: nodeSha256, offload: nodeHashOffload(), expectedDiffId: wrong }))
+      .rejects.toBeInstanceOf(DigestMismatchError);
+    expect(await listAll(content)).toEqual([]);
+  });
+
+  it('runs concurrent imports side by side: one on the worker, the others on their own thread', async () => {
+    const tars = await Promise.all([makeTar(big), makeTar(big.slice(0, 30)), makeTar(big.slice(1, 40))]);
+    const offload = nodeHashOffload();
+    const results = await Promise.all(tars.map((t) => importLayer(new MemoryContentStore(nodeSha256), dribble(t, 65536), { hasher: nodeSha256, offload })));
+    results.forEach((r, i) => expect(r.diffId).toBe(`sha256:${createHash('sha256').update(tars[i]!).digest('hex')}`));
+    // Every session was closed: the offload takes the next import.
+    const next = offload.open();
+    expect(next).toBeDefined();
+    next!.close();
+  });
+});
+
+describe('prehashed writers', () => {
+  it('store under the digest their caller gives, and refuse to commit without one', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'strata-prehashed-'));
+    dirs.push(root);
+    for (const content of [new MemoryContentStore(nodeSha256), new DiskContentStore(root)]) {
+      const data = new TextEncoder().encode('hashed elsewhere');
+      const digest = `sha256:${createHash('sha256').update(data).digest('hex')}` as const;
+      const w = await content.writer({ prehashed: true });
+      await w.write(data);
+      expect(await w.commit(digest)).toBe(digest);
+      expect(await content.get(digest)).toEqual(data);
+      const bare = await content.writer({ prehashed: true });
+      await bare.write(data);
+      await expect(bare.commit()).rejects.toBeInstanceOf(TypeError);
+      await bare.abort();
+      expect(await listAll(content)).toEqual([digest]);
+    }
+  });
+});

@@ -62,7 +62,9 @@ describe('disk store batches', () => {
   it('flushes with an fsync per blob where `sync -f` is missing', async () => {
     const { content } = store();
     const batch = content.batch();
+    // Enough blobs that the flush would use `sync -f`.
     const a = await write(await batch.writer(), 'fallback');
+    for (let i = 0; i < 70; i++) await write(await batch.writer(), `blob ${i}`);
     const path = process.env.PATH;
     process.env.PATH = mkdtempSync(join(tmpdir(), 'strata-nopath-'));
     dirs.push(process.env.PATH);

@@ -267,17 +267,21 @@ export class DiskContentStore implements ContentStore {
 }
 
 /**
- * Make `paths` (files in `dir`) durable: one syncfs(2) of the file system holding them
- * (coreutils `sync -f`; Node has no binding), or, where that is missing, an fsync each,
- * several at a time so the file system can commit them together.
+ * Make `paths` (files in `dir`) durable. A few files: an fsync each, several at a time so
+ * the file system can commit them together. Many: one syncfs(2) of the file system holding
+ * them (coreutils `sync -f`; Node has no binding), which on ext4 took a 2,000-file layer
+ * from 2.09 s to 1.17 s — but a process costs a fork of this one, ~7 ms while a pull holds a
+ * few hundred MB, more than ten fsyncs, and an image pull flushes a batch per layer.
  */
 async function syncFiles(dir: string, paths: string[]): Promise<void> {
   if (paths.length === 0) return;
-  try {
-    await execFileAsync('sync', ['-f', dir]);
-    return;
-  } catch {
-    // No coreutils sync, or one without -f.
+  if (paths.length > FSYNC_EACH_MAX) {
+    try {
+      await execFileAsync('sync', ['-f', dir]);
+      return;
+    } catch {
+      // No coreutils sync, or one without -f.
+    }
   }
   let next = 0;
   const one = async (): Promise<void> => {
@@ -293,6 +297,8 @@ async function syncFiles(dir: string, paths: string[]): Promise<void> {
   await Promise.all(Array.from({ length: Math.min(8, paths.length) }, one));
 }
 
+/** Up to this many files a batch is synced file by file (see syncFiles). */
+const FSYNC_EACH_MAX = 64;
 const execFileAsync = promisify(execFile);
 const STALE_INGEST_MS = 60 * 60 * 1000;
 

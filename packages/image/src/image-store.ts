@@ -1,5 +1,5 @@
 import {
-  collectGarbage, importLayer, NotFoundError, type ContentStore, type Digest, type Gunzip, type HasherFactory, type ImportOptions, type LayerStore,
+  collectGarbage, importLayer, NotFoundError, type ContentStore, type Digest, type HasherFactory, type ImportOptions, type LayerStore,
 } from '@strata/store';
 import { INDEX_TYPES, isWasmPlatform, LAYER_TYPES, MANIFEST_TYPES, WASM_LAYER_TYPES, type ImageConfig, type Index, type Manifest } from './media-types.js';
 import { familiarName, normalizeReference, parseReference } from './reference.js';
@@ -46,6 +46,8 @@ export class ImageError extends Error {
   override readonly name = 'ImageError';
 }
 
+export type ImportPlatform = Pick<ImportOptions, 'hasher' | 'gunzip' | 'offload'>;
+
 /** Caps on what is read into memory whole. */
 export const MAX_MANIFEST_BYTES = 4 * 2 ** 20;
 
@@ -59,14 +61,20 @@ export class ImageStore {
     readonly content: ContentStore,
     readonly layers: LayerStore,
     private readonly meta: ImageMetaStore,
-    readonly hasher?: HasherFactory,
-    /** The platform's faster gzip decoder (`nodeGunzip` in Node), for layer imports. */
-    readonly gunzip?: Gunzip,
+    /**
+     * What the platform gives layer imports: in Node `nodeSha256`, `nodeGunzip` and
+     * `nodeHashOffload()` (see ImportOptions); the portable ones otherwise.
+     */
+    private readonly platform: ImportPlatform = {},
   ) {}
 
-  /** What this store's platform gives a layer import: its hasher (or `hasher`) and gunzip. */
-  importOptions(hasher = this.hasher): Pick<ImportOptions, 'hasher' | 'gunzip'> {
-    return { ...(hasher ? { hasher } : {}), ...(this.gunzip ? { gunzip: this.gunzip } : {}) };
+  get hasher(): HasherFactory | undefined {
+    return this.platform.hasher;
+  }
+
+  /** The platform's import options, with `hasher` instead of its own when given. */
+  importOptions(hasher = this.hasher): ImportPlatform {
+    return { ...this.platform, ...(hasher ? { hasher } : {}) };
   }
 
   async list(): Promise<{ record: ImageRecord; names: string[] }[]> {

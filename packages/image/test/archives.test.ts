@@ -23,7 +23,7 @@ const tmp = () => {
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 function diskStore(root = tmp()): ImageStore {
-  return new ImageStore(new DiskContentStore(root), new DiskLayerStore(root), new DiskImageMeta(root), nodeSha256);
+  return new ImageStore(new DiskContentStore(root), new DiskLayerStore(root), new DiskImageMeta(root), { hasher: nodeSha256 });
 }
 
 describe('load and save', () => {

@@ -1,0 +1,42 @@
+/**
+ * One importer of `measureImport`, in a process of its own: `import-child.ts <importer>
+ * <tar> <runs> <work dir>` imports the tar `runs` times after one warm-up and prints the
+ * times in ns as JSON. Run in one process one after another, each importer had inherited the
+ * garbage of the one before (100 MB of blobs a run), and which came first changed the figures.
+ */
+import { createReadStream, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { importLayer, MemoryContentStore, type ContentStore, type ImportOptions } from '@strata/store';
+import { DiskContentStore, nodeHashOffload, nodeSha256 } from '@strata/store/node';
+
+export const IMPORTERS = {
+  // As the runtime imports: node:crypto sha256, the hashing offload.
+  memory: { store: () => new MemoryContentStore(nodeSha256), options: { hasher: nodeSha256, offload: nodeHashOffload() } },
+  memoryOneThread: { store: () => new MemoryContentStore(nodeSha256), options: { hasher: nodeSha256 } },
+  disk: { store: (dir: string) => new DiskContentStore(dir), options: { hasher: nodeSha256, offload: nodeHashOffload() } },
+} satisfies Record<string, { store(dir: string): ContentStore; options: ImportOptions }>;
+
+export type Importer = keyof typeof IMPORTERS;
+
+async function main(): Promise<void> {
+  const [name, tarFile, runs, work] = process.argv.slice(2) as [Importer, string, string, string];
+  const importer = IMPORTERS[name];
+  // The file as a Node stream (an async iterable of chunks): what tar -x reads, without a
+  // web-stream adapter's copies in the way.
+  const stream = () => createReadStream(tarFile, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>;
+  const times: number[] = [];
+  for (let r = 0; r <= Number(runs); r++) {
+    const dir = join(work, `${name}-${r}`);
+    const store = importer.store(dir);
+    const t0 = process.hrtime.bigint();
+    await importLayer(store, stream(), importer.options);
+    const ns = Number(process.hrtime.bigint() - t0);
+    if (r > 0) times.push(ns);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  process.stdout.write(JSON.stringify(times));
+}
+
+// Also imported by the parent for the list of importers.
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   DigestMismatchError, importLayer, LayerFormatError, MemoryContentStore,
   type ContentStore, type HashOffload, type HashSession, type ImportedLayer,
 } from '../src/index.js';
-import { DiskContentStore, nodeHashOffload, nodeSha256 } from '../src/node/index.js';
+import { DiskContentStore, nodeGunzip, nodeHashOffload, nodeSha256 } from '../src/node/index.js';
 import { listAll } from './suite/conformance.js';
 import { dribble, makeTar, once, type TarItem } from './suite/tar-builder.js';
 
@@ -104,6 +105,18 @@ describe('importing with the hashing offload', () => {
       expect(links.get('bin/huge-link')?.content).toEqual(links.get('bin/huge')?.content);
       expect(links.get('bin/f7-link')?.content?.digest).toMatch(/^sha256:/);
     }
+  });
+
+  it('imports a gzip layer the same way, its digest the compressed bytes\' and its diffID the tar\'s', async () => {
+    const tar = await makeTar(big);
+    const gz = gzipSync(tar, { level: 1 });
+    const offload = counting(nodeHashOffload());
+    const layer = await importLayer(new MemoryContentStore(nodeSha256), dribble(gz, 65536), { hasher: nodeSha256, gunzip: nodeGunzip, offload });
+    const plain = await importLayer(new MemoryContentStore(nodeSha256), once(tar), { hasher: nodeSha256 });
+    expect(summary(layer)).toEqual(summary(plain));
+    expect(layer.digest).toBe(`sha256:${createHash('sha256').update(gz).digest('hex')}`);
+    expect(layer.compression).toBe('gzip');
+    expect(offload.files).toBeGreaterThan(5);
   });
 
   it('hashes a small layer on the importing thread with the same result', async () => {

@@ -152,8 +152,10 @@ export class ImageStore {
         const diffId = diffIds[i] as Digest;
         if (!(await this.layers.has(diffId))) {
           if (!(await this.content.has(l.digest as Digest))) throw new ImageError(`missing layer blob ${l.digest}`);
+          // The blob was verified against its digest when it was stored: the import need not
+          // hash the compressed bytes again (the diffID is still checked).
           const layer = await importLayer(this.content, this.content.stream(l.digest as Digest), {
-            expectedDiffId: diffId, expectedDigest: l.digest as Digest, ...this.importOptions(),
+            expectedDiffId: diffId, verifiedDigest: l.digest as Digest, ...this.importOptions(),
           });
           await this.layers.put(layer);
         }

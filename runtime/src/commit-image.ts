@@ -20,7 +20,8 @@ export async function commitImage(images: ImageStore, base: ImageRecord, fs: Ove
   }
   const diffId = await w.commit();
   const size = await content.size(diffId);
-  const layer = await importLayer(content, content.stream(diffId), { expectedDiffId: diffId, ...images.importOptions() });
+  // The writer has just hashed the tar: the import need not hash it again.
+  const layer = await importLayer(content, content.stream(diffId), { verifiedDigest: diffId, ...images.importOptions() });
   await layers.put(layer);
   const now = new Date().toISOString();
   const imageConfig = {

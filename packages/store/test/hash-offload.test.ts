@@ -45,11 +45,13 @@ const big: TarItem[] = [
 ];
 
 /** The offload, counting the files it was given. */
-function counting(inner: HashOffload): HashOffload & { files: number } {
+function counting(inner: HashOffload): HashOffload & { files: number; withDiffId: boolean[] } {
   const o = {
     files: 0,
-    open(): HashSession | undefined {
-      const s = inner.open();
+    withDiffId: [] as boolean[],
+    open(options?: { diffId?: boolean }): HashSession | undefined {
+      o.withDiffId.push(options?.diffId ?? true);
+      const s = inner.open(options);
       if (!s) return undefined;
       return {
         write: (c) => s.write(c),
@@ -117,6 +119,25 @@ describe('importing with the hashing offload', () => {
     expect(layer.digest).toBe(`sha256:${createHash('sha256').update(gz).digest('hex')}`);
     expect(layer.compression).toBe('gzip');
     expect(offload.files).toBeGreaterThan(5);
+  });
+
+  it('takes a verified digest of an uncompressed layer as its diffID, and hashes only the files', async () => {
+    const tar = await makeTar(big);
+    const plain = await importLayer(new MemoryContentStore(nodeSha256), once(tar), { hasher: nodeSha256 });
+    for (const offload of [counting(nodeHashOffload()), undefined]) {
+      const layer = await importLayer(new MemoryContentStore(nodeSha256), dribble(tar, 65536), {
+        hasher: nodeSha256, offload, verifiedDigest: plain.diffId,
+      });
+      expect(summary(layer)).toEqual(summary(plain));
+      if (offload) expect(offload.withDiffId).toEqual([false]);
+    }
+    // Trusted, not recomputed: the caller vouches for the bytes (and a pull's writer checks
+    // them at its commit).
+    const vouched = `sha256:${'1'.repeat(64)}` as const;
+    const layer = await importLayer(new MemoryContentStore(nodeSha256), once(tar), { hasher: nodeSha256, verifiedDigest: vouched });
+    expect(layer.diffId).toBe(vouched);
+    await expect(importLayer(new MemoryContentStore(nodeSha256), once(tar), { hasher: nodeSha256, verifiedDigest: vouched, expectedDiffId: plain.diffId }))
+      .rejects.toBeInstanceOf(DigestMismatchError);
   });
 
   it('hashes a small layer on the importing thread with the same result', async () => {

@@ -9,8 +9,11 @@ import type { Digest } from '../types.js';
  * `@strata/store/node` is the worker-thread implementation).
  */
 export interface HashOffload {
-  /** Start hashing one tar stream; undefined when the offload is busy: hash here then. */
-  open(): HashSession | undefined;
+  /**
+   * Start hashing one tar stream; undefined when the offload is busy: hash here then.
+   * `diffId: false` when the stream's digest is known already: only named files are hashed.
+   */
+  open(options?: { diffId?: boolean }): HashSession | undefined;
 }
 
 /**
@@ -40,8 +43,8 @@ export interface HashSession {
    * target's digest before the next entry).
    */
   drain(): Promise<void>;
-  /** The sha256 of the whole stream (the diffID). */
-  finish(): Promise<Digest>;
+  /** The sha256 of the whole stream (the diffID); undefined if opened without it. */
+  finish(): Promise<Digest | undefined>;
   close(): void;
 }
 

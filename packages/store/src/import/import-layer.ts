@@ -5,7 +5,7 @@ import type { Digest, LayerEntry, LayerIndex } from '../types.js';
 import { ChangesetBuilder } from './changeset-rules.js';
 import { toAsyncIterable } from '../bytes.js';
 import { decompress, detectCompression, type Compression, type Gunzip } from './decompress.js';
-import { HASH_CHUNK, type HashOffload } from './hash-offload.js';
+import { HASH_CHUNK, type HashOffload, type HashSession } from './hash-offload.js';
 import { readTar, type TarHeader } from './tar-reader.js';
 
 export interface ImportOptions {
@@ -19,9 +19,10 @@ export interface ImportOptions {
   /** A faster gzip decoder than DecompressionStream, where the platform has one. */
   gunzip?: Gunzip;
   /**
-   * The compressed blob's digest when the caller verifies it itself (a pull writes the same
-   * bytes to a content writer, which checks them at commit): the importer then does not hash
-   * the compressed bytes a second time, and reports this digest.
+   * The blob's digest when the caller verifies it itself (a pull writes the same bytes to a
+   * content writer, which checks them at commit; a blob read back from the content store was
+   * checked when it was stored): the importer then does not hash the blob a second time, and
+   * reports this digest — for an uncompressed layer, as its diffID.
    */
   verifiedDigest?: Digest;
   /**
@@ -62,8 +63,7 @@ export async function importLayer(
 ): Promise<ImportedLayer> {
   const hasher = options.hasher ?? webSha256;
   const raw = hasher();
-  const session = options.offload?.open();
-  const tarHash = session ? undefined : hasher();
+  let session: HashSession | undefined;
   const share = new OffloadShare();
   let compressedSize = 0;
   let size = 0;
@@ -77,7 +77,11 @@ export async function importLayer(
     const source = peekable(toAsyncIterable(body));
     const head = await source.peek(4);
     const compression = options.compression === undefined || options.compression === 'auto' ? detectCompression(head) : options.compression;
-    // An uncompressed layer's digest is its diffID: hash it once.
+    // An uncompressed layer's digest is its diffID: one its caller verified is not hashed
+    // again, and another is hashed once.
+    const knownDiffId = compression === 'none' ? options.verifiedDigest : undefined;
+    session = options.offload?.open({ diffId: knownDiffId === undefined });
+    const tarHash = session || knownDiffId ? undefined : hasher();
     const hashRaw = options.verifiedDigest === undefined;
     const rawSource = compression === 'none' ? source : tap(source, (chunk) => {
       if (hashRaw) raw.update(chunk);
@@ -87,7 +91,7 @@ export async function importLayer(
     const tarBytes = tap(session ? pieces(decompressed, HASH_CHUNK) : decompressed, (chunk) => {
       size += chunk.length;
       if (session) return session.write(chunk);
-      tarHash!.update(chunk);
+      tarHash?.update(chunk);
     });
     const builder = new ChangesetBuilder();
     for await (const { header, body: data, offset } of readTar(tarBytes)) {
@@ -127,7 +131,8 @@ export async function importLayer(
     }
     // Drain whatever follows the end-of-archive marker so the digests cover the whole blob.
     for await (const _ of tarBytes) { /* trailing zero blocks */ }
-    const diffId = session ? await session.finish() : tarHash!.digest();
+    const streamed = session ? await session.finish() : tarHash?.digest();
+    const diffId = knownDiffId ?? streamed!;
     await Promise.all(pending);
     const digest = compression === 'none' ? diffId : (options.verifiedDigest ?? raw.digest());
     if (compression === 'none') compressedSize = size;

@@ -29,7 +29,7 @@ const update = (s, h, from, to) => {
 };
 parentPort.on('message', (m) => {
   if (m.open) {
-    sessions.set(m.id, { ring: new Uint8Array(m.open), end: 0, diff: createHash('sha256'), tasks: [] });
+    sessions.set(m.id, { ring: new Uint8Array(m.open), end: 0, diff: m.diffId ? createHash('sha256') : null, tasks: [] });
     return;
   }
   const s = sessions.get(m.id);
@@ -39,7 +39,7 @@ parentPort.on('message', (m) => {
     return;
   }
   for (const [fid, start, size] of m.files) s.tasks.push({ fid, pos: start, end: start + size, h: createHash('sha256') });
-  update(s, s.diff, s.end, m.end);
+  if (s.diff) update(s, s.diff, s.end, m.end);
   s.end = m.end;
   const files = [];
   let keep = 0;
@@ -57,7 +57,8 @@ parentPort.on('message', (m) => {
   // to; only files not named yet may still need bytes from the last chunk on.
   const reply = { id: m.id, released: m.start, files };
   if (m.finish) {
-    reply.diffId = s.diff.digest('hex');
+    reply.finished = true;
+    if (s.diff) reply.diffId = s.diff.digest('hex');
     sessions.delete(m.id);
   }
   parentPort.postMessage(reply);
@@ -79,6 +80,8 @@ interface Reply {
   id: number;
   released: number;
   files: [number, string][];
+  /** The answer to the last message: every named file is settled. */
+  finished?: true;
   diffId?: string;
 }
 
@@ -108,10 +111,10 @@ class WorkerHashOffload implements NodeHashOffload {
     return this.worker?.threadId;
   }
 
-  open(): HashSession | undefined {
+  open(options: { diffId?: boolean } = {}): HashSession | undefined {
     if (this.active) return undefined;
     this.ring ??= new SharedArrayBuffer(RING);
-    this.active = new WorkerSession(this, this.nextId++, this.ring);
+    this.active = new WorkerSession(this, this.nextId++, this.ring, options.diffId ?? true);
     return this.active;
   }
 
@@ -161,9 +164,14 @@ class WorkerSession implements HashSession {
   private named: [number, number, number][] = [];
   private readonly files = new Map<number, { resolve(d: Digest): void; reject(e: Error): void; start: number; size: number }>();
   private waiting: (() => void) | undefined;
-  private finished: { resolve(d: Digest): void; reject(e: Error): void } | undefined;
+  private finished: { resolve(d: Digest | undefined): void; reject(e: Error): void } | undefined;
 
-  constructor(private readonly owner: WorkerHashOffload, readonly id: number, private readonly ring: SharedArrayBuffer) {
+  constructor(
+    private readonly owner: WorkerHashOffload,
+    readonly id: number,
+    private readonly ring: SharedArrayBuffer,
+    private readonly withDiffId: boolean,
+  ) {
     this.bytes = new Uint8Array(ring);
   }
 
@@ -172,7 +180,7 @@ class WorkerSession implements HashSession {
     if (chunk.length > HASH_CHUNK) throw new RangeError(`hash session chunks are at most ${HASH_CHUNK} bytes`);
     if (!this.worker && this.written + chunk.length > LOCAL_LIMIT) {
       this.worker = this.owner.attach();
-      this.worker.postMessage({ id: this.id, open: this.ring });
+      this.worker.postMessage({ id: this.id, open: this.ring, diffId: this.withDiffId });
     }
     while (this.written + chunk.length - this.released > this.bytes.length) {
       // The worker may not have been told about the last bytes yet.
@@ -212,10 +220,10 @@ class WorkerSession implements HashSession {
     }
   }
 
-  finish(): Promise<Digest> {
+  finish(): Promise<Digest | undefined> {
     this.check();
     if (!this.worker) return Promise.resolve(this.finishLocally());
-    const p = new Promise<Digest>((resolve, reject) => (this.finished = { resolve, reject }));
+    const p = new Promise<Digest | undefined>((resolve, reject) => (this.finished = { resolve, reject }));
     this.chunkStart = this.written;
     this.post(true);
     return p;
@@ -235,7 +243,7 @@ class WorkerSession implements HashSession {
       this.files.get(fid)?.resolve(`sha256:${hex}` as Digest);
       this.files.delete(fid);
     }
-    if (r.diffId !== undefined) this.finished?.resolve(`sha256:${r.diffId}` as Digest);
+    if (r.finished) this.finished?.resolve(r.diffId === undefined ? undefined : `sha256:${r.diffId}` as Digest);
     this.wake();
   }
 
@@ -270,9 +278,9 @@ class WorkerSession implements HashSession {
     this.named = [];
   }
 
-  private finishLocally(): Digest {
+  private finishLocally(): Digest | undefined {
     this.hashNamedLocally();
-    return sha256(this.bytes.subarray(0, this.written));
+    return this.withDiffId ? sha256(this.bytes.subarray(0, this.written)) : undefined;
   }
 }
 

@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,6 +14,7 @@ import { DiskContentStore, nodeGunzip, nodeHashOffload, nodeSha256 } from '../sr
 import { listAll } from './suite/conformance.js';
 import { dribble, makeTar, once, type TarItem } from './suite/tar-builder.js';
 
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -182,6 +185,38 @@ describe('importing with the hashing offload', () => {
     expect(next).toBeDefined();
     next!.close();
   });
+});
+
+describe('the offload worker', () => {
+  it('does not keep a process alive once its import is done', async () => {
+    // A process that imports a layer large enough to start the worker and then has nothing
+    // left to do must end on its own (the CLI's load and commit are such processes).
+    const script = `
+      import { importLayer, MemoryContentStore } from '@strata/store';
+      import { nodeHashOffload, nodeSha256 } from '@strata/store/node';
+      import { makeTar, once } from './test/suite/tar-builder.ts';
+      const tar = await makeTar([{ name: 'f', data: new Uint8Array(8 * 2 ** 20).fill(7) }]);
+      const offload = nodeHashOffload();
+      const layer = await importLayer(new MemoryContentStore(nodeSha256), once(tar), { hasher: nodeSha256, offload });
+      console.log(offload.threadId !== undefined, layer.entries.get('f').size);
+    `;
+    const child = spawn(process.execPath, ['--conditions=strata-source', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: packageDir });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (out += d));
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve(null);
+      }, 20_000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    expect(out.trim()).toBe(`true ${8 * 2 ** 20}`);
+    expect(code).toBe(0);
+  }, 30_000);
 });
 
 describe('prehashed writers', () => {

@@ -121,7 +121,9 @@ class WorkerHashOffload implements NodeHashOffload {
   /** Called by the session when it outgrows LOCAL_LIMIT. */
   attach(): Worker {
     if (!this.worker) {
-      const w = new Worker(WORKER_SOURCE, { eval: true });
+      // Node's own modules only: none of the parent's flags (a TS loader, conditions, flags a
+      // worker refuses) belong here.
+      const w = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
       w.on('message', (r: Reply) => {
         if (r.id === this.active?.id) this.active.onReply(r);
       });

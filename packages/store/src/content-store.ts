@@ -72,9 +72,10 @@ export interface ContentWriter {
  * Blobs written together and made durable together: one flush for a layer's files instead
  * of a sync per file.
  *
- * Lifecycle: `writer()` as many times as needed (each commit verifies its digest, and tells
- * `existed` as usual), then either `flush()` — every committed blob is synced to disk, then
- * made visible — or `discard()` — nothing of the batch is left behind. Until `flush` resolves
+ * Lifecycle: `writer()` as many times as needed (each commit verifies its digest; `existed`
+ * tells whether the batch had the blob already — whether the store had it is settled at the
+ * flush, which costs no lookup per blob), then either `flush()` — every committed blob is
+ * synced to disk, then made visible — or `discard()` — nothing of the batch is left behind. Until `flush` resolves
  * the batch's blobs are not visible (`has`, `get`, `reader` do not see them), so a crash
  * before it leaves nothing half-written where a later import would take it for stored.
  */

@@ -53,7 +53,10 @@ export class ByteReader {
         break;
       }
       if (r.value.length === 0) continue;
-      this.buf = r.value;
+      // A plain view: subarrays of a Node Buffer are Buffers, several times dearer to make,
+      // and a header takes a few.
+      const v = r.value;
+      this.buf = v.constructor === Uint8Array ? v : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
       this.pos = 0;
       return true;
     }

@@ -28,6 +28,13 @@ export interface TarEntry {
 
 const BLOCK = 512;
 const dec = new TextDecoder();
+/** The PAX records of an entry that has none (most): shared, never written to. */
+const NO_RECORDS: Readonly<Record<string, Uint8Array>> = Object.freeze({});
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}
 
 /**
  * A streaming tar reader (ustar, PAX per-file and global headers, GNU long names and link
@@ -73,8 +80,8 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
       else longLink = text;
       continue;
     }
-    const records = { ...globalPax, ...pax };
-    pax = {};
+    const records = hasKeys(globalPax) || hasKeys(pax) ? { ...globalPax, ...pax } : NO_RECORDS;
+    if (records !== NO_RECORDS) pax = {};
     const type = typeOf(flag, block);
     const prefix = isUstar(block) ? cString(block, 345, 155) : '';
     let name = longName ?? (prefix ? `${prefix}/${cString(block, 0, 100)}` : cString(block, 0, 100));
@@ -98,8 +105,10 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
       devminor: type === 'chardev' || type === 'blockdev' ? readNumber(block, 337, 8, 'devminor') : 0,
       xattrs: {},
     };
-    for (const [k, v] of Object.entries(records)) {
-      if (k.startsWith('SCHILY.xattr.')) header.xattrs[k.slice('SCHILY.xattr.'.length)] = v;
+    if (records !== NO_RECORDS) {
+      for (const [k, v] of Object.entries(records)) {
+        if (k.startsWith('SCHILY.xattr.')) header.xattrs[k.slice('SCHILY.xattr.'.length)] = v;
+      }
     }
     // Directories and links may carry a size field; their data (if any) is skipped.
     const dataSize = type === 'file' ? entrySize : size;
@@ -186,12 +195,26 @@ function readNumber(b: Uint8Array, off: number, len: number, what: string): numb
     if (b[off]! & 0x40 || !Number.isSafeInteger(v)) throw new LayerFormatError(`tar ${what} out of range`);
     return v;
   }
-  const s = cString(b, off, len).trim();
-  if (s === '') return 0;
-  if (!/^[0-7]+$/.test(s)) throw new LayerFormatError(`corrupt tar: ${what} field is not octal`);
-  const v = parseInt(s, 8);
+  // Read from the bytes, not a decoded string: six fields a header, thousands of headers.
+  // The field ends at its first NUL; blanks around the digits are allowed.
+  let end = off;
+  while (end < off + len && b[end] !== 0) end++;
+  let start = off;
+  while (start < end && isBlank(b[start]!)) start++;
+  while (end > start && isBlank(b[end - 1]!)) end--;
+  let v = 0;
+  for (let i = start; i < end; i++) {
+    const d = b[i]! - 0x30;
+    if (d < 0 || d > 7) throw new LayerFormatError(`corrupt tar: ${what} field is not octal`);
+    v = v * 8 + d;
+  }
   if (!Number.isSafeInteger(v)) throw new LayerFormatError(`tar ${what} out of range`);
   return v;
+}
+
+/** What String#trim removes, in ASCII: space, tab, newline, vertical tab, form feed, return. */
+function isBlank(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
 }
 
 /** PAX records: "<len> <key>=<value>\n", values kept as bytes (xattrs may be binary). */

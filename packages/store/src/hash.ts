@@ -8,7 +8,14 @@ export interface Hasher {
   digest(): Digest;
 }
 
-export type HasherFactory = () => Hasher;
+export interface HasherFactory {
+  (): Hasher;
+  /**
+   * The digest of bytes held whole, where the platform has a one-shot call cheaper than a
+   * Hasher (a layer's small files are hashed this way, thousands a layer).
+   */
+  once?(data: Uint8Array): Digest;
+}
 
 /**
  * The portable sha256 (@noble/hashes: audited, no dependencies, works in browsers and

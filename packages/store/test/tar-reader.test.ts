@@ -57,3 +57,31 @@ describe('tar header numbers', async () => {
     }
   });
 });
+
+describe('tar header checksum', async () => {
+  // A name with bytes over 127 in the header itself (tar-stream would move it to a PAX
+  // record), where signed and unsigned sums differ.
+  const tar = await makeTar([{ name: 'cafe-u', data: 'x' }]);
+  tar.set(enc.encode('café-ü'), 0);
+  const withChecksum = (sum: (b: Uint8Array) => number) => {
+    const out = tar.slice();
+    out.fill(0x20, 148, 156);
+    out.set(enc.encode(`${sum(out).toString(8).padStart(6, '0')}\0 `), 148);
+    return out;
+  };
+  const unsigned = (b: Uint8Array) => b.subarray(0, 512).reduce((a, v) => a + v, 0);
+  const signed = (b: Uint8Array) => b.subarray(0, 512).reduce((a, v) => a + (v > 127 ? v - 256 : v), 0);
+
+  it('accepts the unsigned sum and the signed one old producers wrote', async () => {
+    expect(unsigned(tar)).not.toBe(signed(tar));
+    for (const sum of [unsigned, signed]) expect((await headers(withChecksum(sum)))[0]!.name).toBe('café-ü');
+  });
+
+  it('refuses a header whose bytes do not add up', async () => {
+    const bad = withChecksum(unsigned);
+    bad[5] ^= 0x01;
+    await expect(headers(bad)).rejects.toThrow(/checksum mismatch/);
+    const off = withChecksum((b) => unsigned(b) + 1);
+    await expect(headers(off)).rejects.toThrow(/checksum mismatch/);
+  });
+});

@@ -35,6 +35,15 @@ export class ByteReader {
     return got === n ? out : out.subarray(0, got);
   }
 
+  /** `n` bytes if the current chunk holds them, without waiting; undefined otherwise. */
+  takeBuffered(n: number): Uint8Array | undefined {
+    if (this.buf.length - this.pos < n) return undefined;
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    this.consumed += n;
+    return out;
+  }
+
   /** Up to `max` bytes (at least one), or undefined at the end of the stream. */
   async readSome(max: number): Promise<Uint8Array | undefined> {
     if (this.pos >= this.buf.length && !(await this.fill())) return undefined;

@@ -94,7 +94,7 @@ export async function importLayer(
       tarHash?.update(chunk);
     });
     const builder = new ChangesetBuilder();
-    for await (const { header, body: data, offset } of readTar(tarBytes)) {
+    for await (const { header, body, offset, data } of readTar(tarBytes)) {
       const entry = entryOf(header);
       // A hard link copies its target's entry, content included.
       if (header.type === 'link' && pending.size > 0) {
@@ -104,9 +104,12 @@ export async function importLayer(
       if (header.type === 'file' && header.size > 0) {
         // Named before its bytes are read: the session's ordering rule.
         const offloaded = session && share.take(header.size, pending.size) ? session.file(offset, header.size) : undefined;
-        const w = await target.writer({ prehashed: offloaded !== undefined });
+        // A body held whole is hashed in one call, and its writer need not hash it again.
+        const known = !offloaded && data && hasher.once ? hasher.once(data) : undefined;
+        const w = await target.writer({ prehashed: offloaded !== undefined || known !== undefined });
         try {
-          for await (const chunk of data()) await w.write(chunk);
+          if (data) await w.write(data);
+          else for await (const chunk of body()) await w.write(chunk);
         } catch (e) {
           await w.abort();
           throw e;
@@ -124,7 +127,7 @@ export async function importLayer(
           pending.add(p);
           p.then(() => pending.delete(p), () => { /* stays in pending: awaited below */ });
         } else {
-          stored(await w.commit());
+          stored(await w.commit(known));
         }
       }
       builder.add(header.name, entry, header.type === 'link' ? header.linkname : undefined);

@@ -22,6 +22,11 @@ export interface TarEntry {
   header: TarHeader;
   /** Where the entry's data starts in the (uncompressed) tar stream. */
   offset: number;
+  /**
+   * The whole body, when the reader held it already (small files mostly): use it instead of
+   * `body()`, which then yields just this.
+   */
+  data?: Uint8Array;
   /** The entry's data; must be consumed (or skipped with `skip`) before the next entry. */
   body(): AsyncGenerator<Uint8Array>;
 }
@@ -112,8 +117,18 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
     }
     // Directories and links may carry a size field; their data (if any) is skipped.
     const dataSize = type === 'file' ? entrySize : size;
-    let consumed = false;
+    const offset = r.consumed;
+    // A body the reader holds already (most small files) is handed over whole.
+    const data = type === 'file' && entrySize > 0 ? r.takeBuffered(entrySize) : undefined;
+    let consumed = data !== undefined;
+    let handed = false;
     async function* body(): AsyncGenerator<Uint8Array> {
+      if (data) {
+        if (handed) throw new Error('tar entry body read twice');
+        handed = true;
+        yield data;
+        return;
+      }
       if (consumed) throw new Error('tar entry body read twice');
       consumed = true;
       let left = type === 'file' ? entrySize : 0;
@@ -124,7 +139,7 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
         yield chunk;
       }
     }
-    yield { header, body, offset: r.consumed };
+    yield { header, body, offset, ...(data ? { data } : {}) };
     if (!consumed) for await (const _ of body()) { /* skip unread data */ }
     if (type !== 'file' && dataSize > 0) {
       const skipped = await r.readExact(dataSize);
@@ -171,13 +186,21 @@ function isUstar(b: Uint8Array): boolean {
 
 function verifyChecksum(b: Uint8Array): void {
   const stored = readNumber(b, 148, 8, 'checksum');
+  // The sum of the header's bytes, the checksum field counted as blanks, both as unsigned
+  // and (old producers) as signed bytes: one branch-free pass, then the field taken back out.
   let unsigned = 0;
-  let signed = 0;
+  let high = 0;
   for (let i = 0; i < BLOCK; i++) {
-    const v = i >= 148 && i < 156 ? 0x20 : b[i]!;
+    const v = b[i]!;
     unsigned += v;
-    signed += v > 127 ? v - 256 : v;
+    high += v >> 7;
   }
+  for (let i = 148; i < 156; i++) {
+    unsigned -= b[i]!;
+    high -= b[i]! >> 7;
+  }
+  unsigned += 8 * 0x20;
+  const signed = unsigned - 256 * high;
   if (stored !== unsigned && stored !== signed) throw new LayerFormatError('corrupt tar: header checksum mismatch', cString(b, 0, 100));
 }
 

@@ -1,12 +1,18 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { HasherFactory } from '../hash.js';
 import type { Digest } from '../types.js';
 
 /** sha256 with node:crypto (OpenSSL): several times faster than the portable one. */
 export const nodeSha256: HasherFactory = () => {
-  const h = createHash('sha256');
+  const h = crypto.createHash('sha256');
   return {
     update: (chunk) => void h.update(chunk),
     digest: () => `sha256:${h.digest('hex')}` as Digest,
   };
 };
+
+// crypto.hash (Node 20.12+): no Hash object to make and collect, ~2x cheaper for small data.
+const hashOnce = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string }).hash;
+nodeSha256.once = hashOnce
+  ? (data) => `sha256:${hashOnce('sha256', data, 'hex')}` as Digest
+  : (data) => `sha256:${crypto.createHash('sha256').update(data).digest('hex')}` as Digest;

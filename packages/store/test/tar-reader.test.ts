@@ -85,3 +85,19 @@ describe('tar header checksum', async () => {
     await expect(headers(off)).rejects.toThrow(/checksum mismatch/);
   });
 });
+
+describe('PAX numbers', () => {
+  it('refuse a size, uid or gid that is not a whole number, naming it', async () => {
+    for (const [key, value] of [['size', 'abc'], ['size', '-5'], ['size', '5.5'], ['size', '1e3'], ['size', ''], ['size', '99999999999999999999'], ['uid', 'x'], ['gid', '-1']]) {
+      const tar = await makeTar([{ name: 'f', data: 'hello', pax: { [key!]: value! } }, { name: 'g', data: 'world' }]);
+      const err = await headers(tar).catch((e: unknown) => e);
+      expect(err, `${key}=${value}`).toBeInstanceOf(LayerFormatError);
+      expect((err as Error).message).toContain(`PAX ${key}`);
+    }
+  });
+
+  it('take whole numbers beyond what the octal fields hold', async () => {
+    const tar = await makeTar([{ name: 'f', data: 'hello', pax: { uid: '4294967296', gid: '7', size: '5' } }]);
+    expect((await headers(tar))[0]).toMatchObject({ uid: 4294967296, gid: 7, size: 5 });
+  });
+});

@@ -96,13 +96,13 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
     if (records.path) name = dec.decode(records.path);
     if (records.linkpath) linkname = dec.decode(records.linkpath);
     let entrySize = type === 'file' ? size : 0;
-    if (records.size && type === 'file') entrySize = Number(dec.decode(records.size));
+    if (records.size && type === 'file') entrySize = paxNumber(records.size, 'size');
     const header: TarHeader = {
       name,
       type,
       mode: readNumber(block, 100, 8, 'mode') & 0o7777,
-      uid: records.uid ? Number(dec.decode(records.uid)) : readNumber(block, 108, 8, 'uid'),
-      gid: records.gid ? Number(dec.decode(records.gid)) : readNumber(block, 116, 8, 'gid'),
+      uid: records.uid ? paxNumber(records.uid, 'uid') : readNumber(block, 108, 8, 'uid'),
+      gid: records.gid ? paxNumber(records.gid, 'gid') : readNumber(block, 116, 8, 'gid'),
       mtimeNs: records.mtime ? parseTime(dec.decode(records.mtime)) : BigInt(readNumber(block, 136, 12, 'mtime')) * 1_000_000_000n,
       size: entrySize,
       linkname,
@@ -259,6 +259,18 @@ function parsePax(data: Uint8Array): Record<string, Uint8Array> {
     pos += len;
   }
   return out;
+}
+
+/**
+ * A PAX size, uid or gid: decimal digits only. Number() would take "5.5", "1e3", "-5" or
+ * "" and put a fraction, a negative or NaN into the layer's index (or make the reader lose
+ * its place in the stream).
+ */
+function paxNumber(value: Uint8Array, key: string): number {
+  const text = dec.decode(value);
+  const n = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n)) throw new LayerFormatError(`corrupt tar: PAX ${key} ${JSON.stringify(text.slice(0, 40))} is not a whole number in range`);
+  return n;
 }
 
 /** A PAX time "seconds[.fraction]" in nanoseconds. */

@@ -160,9 +160,9 @@ export async function importLayer(
  * already, but this one reads, parses and stores, and hashes its files while their bytes are
  * still in its cache (the offload's copy arrives cold, ~1.0 against 1.5 GB/s): half the
  * file bytes each balanced the two on the import benchmark (0.35 to 0.6 all came within
- * 10%). Small files stay here (naming one costs about what hashing it does), and a cap on
- * files in flight bounds the writers waiting for their digest (each holds a descriptor on
- * disk).
+ * 10%). Small files stay here (hashed in one call, they cost less than the bookkeeping of
+ * sending them), and a cap on files in flight bounds the writers waiting for their digest
+ * (each holds a descriptor on disk).
  */
 class OffloadShare {
   private here = 0;

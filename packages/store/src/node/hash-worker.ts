@@ -9,8 +9,8 @@ import type { Digest } from '../types.js';
  * CLI bundle, none of which would agree on where a separate worker file lives.
  *
  * Per session it holds a ring (a SharedArrayBuffer the importing thread copies the tar
- * stream into) and hashes, for each message: the new bytes into the diffID, and the named
- * files' bytes as far as they have arrived. It answers with the digests of the files it
+ * stream into) and hashes, for each message: the new bytes into the diffID (unless the
+ * stream's digest is known already), and the named files' bytes as far as they have arrived. It answers with the digests of the files it
  * finished and `released`, the stream position below which the importer may overwrite the
  * ring: the start of the last chunk the message covers, as no file named later can start
  * before it (the session's ordering rule).
@@ -67,7 +67,7 @@ parentPort.on('message', (m) => {
 
 /** Bytes of tar stream a session may hold ahead of the worker. */
 const RING = 4 * 2 ** 20;
-/** Tell the worker about new bytes once this many have come (a message costs ~0.05 ms). */
+/** Tell the worker about new bytes once this many have come (a message costs ~0.1 ms). */
 const POST_EVERY = 2 ** 20;
 /**
  * Below this many bytes a session never involves the worker: it hashes from its ring on the

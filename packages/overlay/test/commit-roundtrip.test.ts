@@ -64,6 +64,19 @@ describe('commit round trip', () => {
     fs.linkAt(at('srv', 'data'), at('var'), 'data-link');
     fs.setAttr(at('etc', 'motd'), { mode: 0o640 });
     fs.setXattr(at('etc', 'motd'), 'user.note', enc.encode('kept'));
+    // Binary values (a file capability is one), on a file with a long path, a directory and
+    // a symlink: they must come back byte for byte.
+    const cap = new Uint8Array([0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00, 0xff, 0xfe, 0x80, 0x00]);
+    let deep = fs.root;
+    for (const part of ['deep', 'a'.repeat(60), 'b'.repeat(60)]) deep = fs.mkdirAt(deep, part, 0o755);
+    const ping = fs.createAt(deep, `ping-${'c'.repeat(40)}`, 0o755);
+    h = fs.open(ping, { read: false, write: true });
+    h.append(enc.encode('binary'));
+    h.close();
+    fs.setXattr(ping, 'security.capability', cap);
+    fs.setXattr(ping, 'user.text', enc.encode('é and text'));
+    fs.setXattr(deep, 'user.raw', new Uint8Array([0xc3, 0x28]));
+    fs.setXattr(fs.symlinkAt(deep, 'l', `../${'x'.repeat(120)}`), 'trusted.raw', new Uint8Array([0x80]));
     h = fs.open(at('h', 'one'), { read: true, write: true });
     h.append(enc.encode('+'));
     h.close();

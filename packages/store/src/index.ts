@@ -14,3 +14,4 @@ export { IdbContentStore, IDB_CHUNK, readChunked } from './idb/idb-content-store
 export { IdbLayerStore } from './idb/idb-layer-store.js';
 export { concatBytes, toAsyncIterable } from './bytes.js';
 export { guardQuota } from './idb/quota.js';
+export { tarHeader, tarPadding, TAR_END, type TarWriteEntry, type TarWriteType } from './tar-writer.js';

@@ -50,7 +50,7 @@ export function walkTree(fs: SyncFs, runStartNs: bigint): TreeEntry[] {
     }
     if (st.rdev !== undefined && (st.type === 'chardev' || st.type === 'blockdev')) e.rdev = `${st.rdev >> 8}:${st.rdev & 0xff}`;
     const names = fs.listXattr(node);
-    if (names.length) e.xattrs = Object.fromEntries(names.sort().map((n) => [n, dec.decode(fs.getXattr(node, n))]));
+    if (names.length) e.xattrs = Object.fromEntries(names.sort().map((n) => [n, xattrText(fs.getXattr(node, n))]));
     if (st.type !== 'dir' && st.nlink > 1) {
       const g = groups.get(st.ino);
       if (g === undefined) groups.set(st.ino, path);
@@ -64,4 +64,15 @@ export function walkTree(fs: SyncFs, runStartNs: bigint): TreeEntry[] {
   };
   visit(fs.root, '/');
   return out;
+}
+
+const strict = new TextDecoder('utf-8', { fatal: true });
+
+/** An xattr value as the catalog records it (text), or as hex when it is not text. */
+function xattrText(v: Uint8Array): string {
+  try {
+    return strict.decode(v);
+  } catch {
+    return `hex:${Array.from(v, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+  }
 }

@@ -4,7 +4,9 @@ import type { NodeId, SyncFs } from '@strata/syncfs';
 /**
  * `strata export`: the container's merged view as a tar (docker export), streamed file by
  * file while the consumer reads (a file in Node, a Blob download in a page). Hard links stay
- * hard links (same inode → a link entry to the first path). Browser-safe.
+ * hard links (same inode → a link entry to the first path). Extended attributes go along as
+ * PAX records, byte for byte (docker's export keeps `security.capability`; this keeps them
+ * all). Browser-safe.
  */
 export async function* exportTar(fs: SyncFs): AsyncGenerator<Uint8Array> {
   yield* walk(fs, fs.root, '', new Map());
@@ -16,7 +18,7 @@ function* walk(fs: SyncFs, dir: NodeId, prefix: string, seen: Map<number, string
     const node = fs.lookup(dir, e.name);
     const st = fs.stat(node);
     const name = `${prefix}${e.name}`;
-    const base = { name, mode: st.mode, uid: st.uid, gid: st.gid, mtimeNs: st.mtimeNs };
+    const base = { name, mode: st.mode, uid: st.uid, gid: st.gid, mtimeNs: st.mtimeNs, xattrs: xattrsOf(fs, node) };
     let entry: TarWriteEntry | undefined;
     if (st.type === 'dir') {
       yield tarHeader({ ...base, name: `${name}/`, type: 'dir' });
@@ -41,6 +43,10 @@ function* walk(fs: SyncFs, dir: NodeId, prefix: string, seen: Map<number, string
     }
     if (entry) yield tarHeader(entry);
   }
+}
+
+function xattrsOf(fs: SyncFs, node: NodeId): [string, Uint8Array][] {
+  return fs.listXattr(node).sort().map((k) => [k, fs.getXattr(node, k)]);
 }
 
 /** Exactly `size` bytes of the file and the padding after them. */

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { OverlayFs } from '@strata/overlay';
 import type { Digest } from '@strata/store';
+import { nodeSha256Once } from '@strata/store/node';
 import { MountFs, type SyncFs } from '@strata/syncfs';
 import { WASI, type StdinSource } from '@strata/wasi';
 import { HostDirFs } from '@strata/wasi/node';
@@ -67,7 +67,7 @@ export async function runContainer(req: ContainerRequest, io: ContainerIo): Prom
     const inOverlay = root instanceof MountFs ? root.inner(node) : { index: 0, id: node };
     const layerDigest = inOverlay.index === 0 ? overlay.contentDigest(inOverlay.id) : undefined;
     read = () => (bytes ??= readWholeFile(root, node));
-    digest = layerDigest ?? `sha256:${createHash('sha256').update(read()).digest('hex')}`;
+    digest = layerDigest ?? nodeSha256Once(read());
   }
   const key = `${digest}:${req.memoryBytes ?? 'nolimit'}`;
   let module = await modules.get(key);

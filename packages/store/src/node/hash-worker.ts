@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { HASH_CHUNK, type HashOffload, type HashSession } from '../import/hash-offload.js';
 import type { Digest } from '../types.js';
+import { nodeSha256Once } from './hash.js';
 
 /**
  * The hashing worker, as source: it needs only node:crypto and worker_threads, and as an
@@ -10,10 +10,10 @@ import type { Digest } from '../types.js';
  *
  * Per session it holds a ring (a SharedArrayBuffer the importing thread copies the tar
  * stream into) and hashes, for each message: the new bytes into the diffID (unless the
- * stream's digest is known already), and the named files' bytes as far as they have arrived. It answers with the digests of the files it
- * finished and `released`, the stream position below which the importer may overwrite the
- * ring: the start of the last chunk the message covers, as no file named later can start
- * before it (the session's ordering rule).
+ * stream's digest is known already), and the named files' bytes as far as they have
+ * arrived. It answers with the digests of the files it finished and `released`, the stream
+ * position below which the importer may overwrite the ring: the start of the last chunk the
+ * message covers, as no file named later can start before it (the session's ordering rule).
  */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
@@ -275,19 +275,15 @@ class WorkerSession implements HashSession {
 
   /** Below LOCAL_LIMIT the whole stream is in the ring: files are hashed from there, here. */
   private hashNamedLocally(): void {
-    for (const f of this.files.values()) f.resolve(sha256(this.bytes.subarray(f.start, f.start + f.size)));
+    for (const f of this.files.values()) f.resolve(nodeSha256Once(this.bytes.subarray(f.start, f.start + f.size)));
     this.files.clear();
     this.named = [];
   }
 
   private finishLocally(): Digest | undefined {
     this.hashNamedLocally();
-    return this.withDiffId ? sha256(this.bytes.subarray(0, this.written)) : undefined;
+    return this.withDiffId ? nodeSha256Once(this.bytes.subarray(0, this.written)) : undefined;
   }
 }
 
 const copy = Buffer.prototype.copy as (this: Uint8Array, target: Uint8Array, targetStart: number, sourceStart?: number, sourceEnd?: number) => number;
-
-function sha256(bytes: Uint8Array): Digest {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}

@@ -13,6 +13,9 @@ export const nodeSha256: HasherFactory = () => {
 
 // crypto.hash (Node 20.12+): no Hash object to make and collect, ~2x cheaper for small data.
 const hashOnce = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string }).hash;
-nodeSha256.once = hashOnce
+
+/** The sha256 of bytes held whole (`nodeSha256.once`). */
+export const nodeSha256Once: (data: Uint8Array) => Digest = hashOnce
   ? (data) => `sha256:${hashOnce('sha256', data, 'hex')}` as Digest
   : (data) => `sha256:${crypto.createHash('sha256').update(data).digest('hex')}` as Digest;
+nodeSha256.once = nodeSha256Once;

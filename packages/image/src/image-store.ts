@@ -68,12 +68,8 @@ export class ImageStore {
     private readonly platform: ImportPlatform = {},
   ) {}
 
-  get hasher(): HasherFactory | undefined {
-    return this.platform.hasher;
-  }
-
   /** The platform's import options, with `hasher` instead of its own when given. */
-  importOptions(hasher = this.hasher): ImportPlatform {
+  importOptions(hasher?: HasherFactory): ImportPlatform {
     return { ...this.platform, ...(hasher ? { hasher } : {}) };
   }
 

@@ -47,7 +47,7 @@ export async function pull(store: ImageStore, refText: string, options: Registry
       // into the layer importer at once, so nothing is read twice. Any failure on that path
       // falls back to a plain (resumable) download; the import then happens afterwards.
       if (layer.diffId && !(await store.content.has(layer.digest)) && !(await store.layers.has(layer.diffId))) {
-        if (await streamLayer(client, ref, store, layer.digest, layer.diffId, options.hasher ?? store.hasher, onBytes)) {
+        if (await streamLayer(client, ref, store, layer.digest, layer.diffId, options.hasher, onBytes)) {
           options.onEvent?.({ kind: 'done', digest: layer.digest });
           continue;
         }

@@ -1,4 +1,4 @@
-import { tarHeader, tarPadding, TAR_END, type TarWriteEntry } from '@strata/store';
+import { tarHeader, tarPadding, TAR_END } from '@strata/store';
 import type { NodeId, SyncFs } from '@strata/syncfs';
 
 /**
@@ -19,29 +19,25 @@ function* walk(fs: SyncFs, dir: NodeId, prefix: string, seen: Map<number, string
     const st = fs.stat(node);
     const name = `${prefix}${e.name}`;
     const base = { name, mode: st.mode, uid: st.uid, gid: st.gid, mtimeNs: st.mtimeNs, xattrs: xattrsOf(fs, node) };
-    let entry: TarWriteEntry | undefined;
     if (st.type === 'dir') {
       yield tarHeader({ ...base, name: `${name}/`, type: 'dir' });
       yield* walk(fs, node, `${name}/`, seen);
-      continue;
     } else if (st.type === 'symlink') {
-      entry = { ...base, type: 'symlink', linkname: fs.readlink(node) };
+      yield tarHeader({ ...base, type: 'symlink', linkname: fs.readlink(node) });
     } else if (st.type === 'file') {
       const first = st.nlink > 1 ? seen.get(st.ino) : undefined;
       if (first) {
         yield tarHeader({ ...base, type: 'link', linkname: first });
-        continue;
+      } else {
+        if (st.nlink > 1) seen.set(st.ino, name);
+        yield tarHeader({ ...base, type: 'file', size: st.size });
+        yield* fileData(fs, node, st.size, name);
       }
-      if (st.nlink > 1) seen.set(st.ino, name);
-      yield tarHeader({ ...base, type: 'file', size: st.size });
-      yield* fileData(fs, node, st.size, name);
-      continue;
     } else if (st.type === 'fifo') {
-      entry = { ...base, type: 'fifo' };
+      yield tarHeader({ ...base, type: 'fifo' });
     } else if (st.type === 'chardev' || st.type === 'blockdev') {
-      entry = { ...base, type: st.type, devmajor: (st.rdev ?? 0) >> 8, devminor: (st.rdev ?? 0) & 0xff };
+      yield tarHeader({ ...base, type: st.type, devmajor: (st.rdev ?? 0) >> 8, devminor: (st.rdev ?? 0) & 0xff });
     }
-    if (entry) yield tarHeader(entry);
   }
 }
 

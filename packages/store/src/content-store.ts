@@ -75,9 +75,10 @@ export interface ContentWriter {
  * Lifecycle: `writer()` as many times as needed (each commit verifies its digest; `existed`
  * tells whether the batch had the blob already — whether the store had it is settled at the
  * flush, which costs no lookup per blob), then either `flush()` — every committed blob is
- * synced to disk, then made visible — or `discard()` — nothing of the batch is left behind. Until `flush` resolves
- * the batch's blobs are not visible (`has`, `get`, `reader` do not see them), so a crash
- * before it leaves nothing half-written where a later import would take it for stored.
+ * synced to disk, then made visible — or `discard()` — nothing of the batch is left
+ * behind. Until `flush` resolves the batch's blobs are not visible (`has`, `get`, `reader`
+ * do not see them), so a crash before it leaves nothing half-written where a later import
+ * would take it for stored.
  */
 export interface ContentBatch {
   writer(options?: WriterOptions): Promise<ContentWriter>;

@@ -4,15 +4,22 @@ import { makeTar, once } from './suite/tar-builder.js';
 
 const enc = new TextEncoder();
 
+const unsigned = (b: Uint8Array) => b.subarray(0, 512).reduce((a, v) => a + v, 0);
+const signed = (b: Uint8Array) => b.subarray(0, 512).reduce((a, v) => a + (v > 127 ? v - 256 : v), 0);
+
+/** A copy of `tar` whose first header's checksum is `sum` of it (the field counted as blanks). */
+function withChecksum(tar: Uint8Array, sum: (b: Uint8Array) => number = unsigned): Uint8Array {
+  const out = tar.slice();
+  out.fill(0x20, 148, 156);
+  out.set(enc.encode(`${sum(out).toString(8).padStart(6, '0')}\0 `), 148);
+  return out;
+}
+
 /** Rewrite a numeric field of the first header and fix its checksum. */
 function patch(tar: Uint8Array, off: number, bytes: number[] | string): Uint8Array {
   const out = tar.slice();
   out.set(typeof bytes === 'string' ? enc.encode(bytes) : bytes, off);
-  out.fill(0x20, 148, 156);
-  let sum = 0;
-  for (let i = 0; i < 512; i++) sum += out[i]!;
-  out.set(enc.encode(`${sum.toString(8).padStart(6, '0')}\0 `), 148);
-  return out;
+  return withChecksum(out);
 }
 
 async function headers(tar: Uint8Array): Promise<TarHeader[]> {
@@ -63,25 +70,17 @@ describe('tar header checksum', async () => {
   // record), where signed and unsigned sums differ.
   const tar = await makeTar([{ name: 'cafe-u', data: 'x' }]);
   tar.set(enc.encode('café-ü'), 0);
-  const withChecksum = (sum: (b: Uint8Array) => number) => {
-    const out = tar.slice();
-    out.fill(0x20, 148, 156);
-    out.set(enc.encode(`${sum(out).toString(8).padStart(6, '0')}\0 `), 148);
-    return out;
-  };
-  const unsigned = (b: Uint8Array) => b.subarray(0, 512).reduce((a, v) => a + v, 0);
-  const signed = (b: Uint8Array) => b.subarray(0, 512).reduce((a, v) => a + (v > 127 ? v - 256 : v), 0);
 
   it('accepts the unsigned sum and the signed one old producers wrote', async () => {
     expect(unsigned(tar)).not.toBe(signed(tar));
-    for (const sum of [unsigned, signed]) expect((await headers(withChecksum(sum)))[0]!.name).toBe('café-ü');
+    for (const sum of [unsigned, signed]) expect((await headers(withChecksum(tar, sum)))[0]!.name).toBe('café-ü');
   });
 
   it('refuses a header whose bytes do not add up', async () => {
-    const bad = withChecksum(unsigned);
+    const bad = withChecksum(tar, unsigned);
     bad[5] ^= 0x01;
     await expect(headers(bad)).rejects.toThrow(/checksum mismatch/);
-    const off = withChecksum((b) => unsigned(b) + 1);
+    const off = withChecksum(tar, (b) => unsigned(b) + 1);
     await expect(headers(off)).rejects.toThrow(/checksum mismatch/);
   });
 });

@@ -1,5 +1,4 @@
-import { changeset, OverlayFs } from '@strata/overlay';
-import type { LayerIndex, ContentSource } from '@strata/store';
+import { changeset, type OverlayFs } from '@strata/overlay';
 
 /** The columns of the Layer Stack Explorer: the merged view, the upper, each lower. */
 export interface ExplorerView {
@@ -8,8 +7,8 @@ export interface ExplorerView {
   lowers: { diffId: string; paths: string[] }[];
 }
 
-export function explore(lowers: LayerIndex[], content: ContentSource, upper?: Uint8Array): ExplorerView {
-  const fs = upper ? OverlayFs.restore({ lowers, content }, upper) : new OverlayFs({ lowers, content });
+/** A container's merged view (`BrowserRuntime.overlay`) taken apart into its layers. */
+export function explore(fs: OverlayFs): ExplorerView {
   const merged: string[] = [];
   const walk = (node: number, prefix: string): void => {
     for (const e of fs.readdir(node)) {
@@ -28,7 +27,7 @@ export function explore(lowers: LayerIndex[], content: ContentSource, upper?: Ui
   return {
     merged,
     upper: up,
-    lowers: lowers.map((l) => ({
+    lowers: fs.lowers.map((l) => ({
       diffId: l.diffId,
       paths: [...l.entries].filter(([p]) => p !== '').map(([p, e]) => (e.type === 'dir' ? `/${p}/` : `/${p}`)),
     })),

@@ -1,7 +1,6 @@
 import { Terminal } from '@xterm/xterm';
 import { OverlayFs } from '@strata/overlay';
 import { BrowserRuntime, type BrowserContainer } from '@strata/runtime/browser';
-import type { Digest } from '@strata/store';
 import { explore } from './explorer.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -48,9 +47,8 @@ async function renderExplorer(): Promise<void> {
     return;
   }
   $('container').textContent = `container ${c.name}`;
-  const lowers = await Promise.all(c.image.diffIds.map((d) => rt.layers.get(d as Digest)));
-  await rt.content.preloadLayers(lowers);
-  const view = explore(lowers, rt.content, await rt.containers.upper(c.id));
+  // Names and types only: no file contents to load.
+  const view = explore(await rt.overlay(c.id));
   const col = (title: string, lines: string[], id: string) =>
     `<div><h2>${title}</h2><pre id="${id}">${lines.map((l) => `<span class="${l.startsWith('whiteout') ? 'wh' : l.startsWith('copied up') ? 'cu' : ''}">${escape(l)}</span>`).join('\n')}</pre></div>`;
   box.innerHTML = col('merged view', view.merged, 'merged') + col('upper (this container)', view.upper, 'upper') +

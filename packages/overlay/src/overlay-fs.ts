@@ -58,6 +58,8 @@ export class OverlayFs implements SyncFs {
   readonly lower: MergedLower;
   readonly root: NodeId;
   readonly readOnly: boolean;
+  /** The layers this view stands on, bottom first, as given. */
+  readonly lowers: readonly LayerIndex[];
   readonly rootNode: Inode;
   private readonly content: ContentSource;
   private readonly nodes = new Map<number, Inode>();
@@ -65,6 +67,7 @@ export class OverlayFs implements SyncFs {
   readonly clock: () => bigint;
 
   constructor(options: OverlayFsOptions) {
+    this.lowers = options.lowers;
     this.lower = mergeLowers(options.lowers);
     this.content = options.content;
     this.clock = options.clock ?? defaultClock;

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,8 @@ import {
   DigestMismatchError, importLayer, LayerFormatError, MemoryContentStore,
   type ContentStore, type HashOffload, type HashSession, type ImportedLayer,
 } from '../src/index.js';
-import { DiskContentStore, nodeGunzip, nodeHashOffload, nodeSha256 } from '../src/node/index.js';
+import { DiskContentStore, HashWorkerError, nodeGunzip, nodeHashOffload, nodeSha256 } from '../src/node/index.js';
+import { WorkerHashOffload } from '../src/node/hash-worker.js';
 import { listAll } from './suite/conformance.js';
 import { dribble, makeTar, once, type TarItem } from './suite/tar-builder.js';
 
@@ -217,6 +219,91 @@ describe('the offload worker', () => {
     expect(out.trim()).toBe(`true ${8 * 2 ** 20}`);
     expect(code).toBe(0);
   }, 30_000);
+});
+
+describe('a hashing worker that fails', () => {
+  /** The offload's worker source, followed by code that makes it fail after `answers` replies. */
+  const failingAfter = (answers: number, code: number) => (source: string) =>
+    new Worker(`${source}
+      let replies = 0;
+      const post = parentPort.postMessage.bind(parentPort);
+      parentPort.postMessage = (m) => { post(m); if (++replies === ${answers}) process.exit(${code}); };`, { eval: true, execArgv: [] });
+
+  async function importBoth(offload: WorkerHashOffload, items = big) {
+    const tar = await makeTar(items);
+    const plain = await importLayer(new MemoryContentStore(nodeSha256), once(tar), { hasher: nodeSha256 });
+    const counted = counting(offload);
+    const content = new MemoryContentStore(nodeSha256);
+    const layer = await importLayer(content, dribble(tar, 65536), { hasher: nodeSha256, offload: counted });
+    return { plain, layer, content, files: counted.files };
+  }
+
+  it('that cannot be started leaves the import to hash on its own thread, with the same result', async () => {
+    let tries = 0;
+    const offload = new WorkerHashOffload(() => {
+      tries++;
+      throw new Error('no threads left');
+    });
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    const { plain, layer, content, files } = await importBoth(offload);
+    await importBoth(offload);
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+    // Said once, not per import.
+    expect(warnings.map((w) => w.message)).toEqual(['the hashing worker could not start (no threads left): imports hash on their own thread']);
+    expect(summary(layer)).toEqual(summary(plain));
+    await everyBlobMatchesItsDigest(content);
+    // The import did reach for the worker with files to hash.
+    expect(tries).toBe(2);
+    expect(files).toBeGreaterThan(5);
+    expect(offload.threadId).toBeUndefined();
+  });
+
+  it('that dies before its first answer leaves the import to hash on its own thread, with the same result', async () => {
+    let started = 0;
+    const offload = new WorkerHashOffload((source) => {
+      started++;
+      return new Worker(`throw new Error('cannot start');${source}`, { eval: true, execArgv: [] });
+    });
+    // The worker's end comes while the importer waits for room in the ring, files already
+    // sent to it; and, for a layer just past the size that needs a worker, while the
+    // importer waits for the diffID.
+    const sent = [...Array.from({ length: 150 }, (_, i) => ({ name: `m/f${i}`, data: bytes(40 * 1024 + i, 500 + i) })), ...big];
+    const short = Array.from({ length: 60 }, (_, i) => ({ name: `s/f${i}`, data: bytes(40 * 1024 + i, 900 + i) }));
+    for (const items of [sent, short]) {
+      const { plain, layer, content, files } = await importBoth(offload, items);
+      expect(summary(layer)).toEqual(summary(plain));
+      await everyBlobMatchesItsDigest(content);
+      expect(files).toBeGreaterThan(20);
+    }
+    expect(started).toBe(2);
+  });
+
+  it('that dies mid-stream fails the import with the cause, keeps nothing, and the next import gets a new worker', async () => {
+    let started = 0;
+    const offload = new WorkerHashOffload((source) => (++started === 1 ? failingAfter(2, 7)(source) : new Worker(source, { eval: true, execArgv: [] })));
+    const tar = await makeTar(big);
+    const content = disk();
+    await content.put(new TextEncoder().encode('pre-existing'));
+    const before = await listAll(content);
+    const failed = importLayer(content, dribble(tar, 65536), { hasher: nodeSha256, offload });
+    await expect(failed).rejects.toBeInstanceOf(HashWorkerError);
+    await expect(failed).rejects.toThrow(/the hashing worker stopped: exited with code 7/);
+    expect(await listAll(content)).toEqual(before);
+    expect(readdirSync(join(content.root, 'ingest'))).toEqual([]);
+    const again = await importLayer(content, dribble(tar, 65536), { hasher: nodeSha256, offload });
+    expect(again.diffId).toBe(`sha256:${createHash('sha256').update(tar).digest('hex')}`);
+    expect(started).toBe(2);
+    await everyBlobMatchesItsDigest(content);
+  });
+
+  function disk(): DiskContentStore {
+    const root = mkdtempSync(join(tmpdir(), 'strata-offload-'));
+    dirs.push(root);
+    return new DiskContentStore(root);
+  }
 });
 
 describe('prehashed writers', () => {

@@ -1,67 +1,24 @@
+import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { HASH_CHUNK, type HashOffload, type HashSession } from '../import/hash-offload.js';
 import type { Digest } from '../types.js';
 import { nodeSha256Once } from './hash.js';
+import { ringHasher, type RingMessage, type RingReply } from './ring-hasher.js';
 
 /**
  * The hashing worker, as source: it needs only node:crypto and worker_threads, and as an
  * eval'd script it runs the same from the TypeScript sources, the built package and the
  * CLI bundle, none of which would agree on where a separate worker file lives.
- *
- * Per session it holds a ring (a SharedArrayBuffer the importing thread copies the tar
- * stream into) and hashes, for each message: the new bytes into the diffID (unless the
- * stream's digest is known already), and the named files' bytes as far as they have
- * arrived. It answers with the digests of the files it finished and `released`, the stream
- * position below which the importer may overwrite the ring: the start of the last chunk the
- * message covers, as no file named later can start before it (the session's ordering rule).
  */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const sessions = new Map();
-const update = (s, h, from, to) => {
-  while (from < to) {
-    const off = from % s.ring.length;
-    const n = Math.min(to - from, s.ring.length - off);
-    h.update(s.ring.subarray(off, off + n));
-    from += n;
-  }
-};
+// A transform that keeps function names (tsx, esbuild's keepNames) wraps inner functions
+// in calls to its __name helper, which lives outside the function: an identity does here.
+const __name = (f) => f;
+const hasher = (${String(ringHasher)})(require('node:crypto').createHash);
 parentPort.on('message', (m) => {
-  if (m.open) {
-    sessions.set(m.id, { ring: new Uint8Array(m.open), end: 0, diff: m.diffId ? createHash('sha256') : null, tasks: [] });
-    return;
-  }
-  const s = sessions.get(m.id);
-  if (!s) return;
-  if (m.close) {
-    sessions.delete(m.id);
-    return;
-  }
-  for (const [fid, start, size] of m.files) s.tasks.push({ fid, pos: start, end: start + size, h: createHash('sha256') });
-  if (s.diff) update(s, s.diff, s.end, m.end);
-  s.end = m.end;
-  const files = [];
-  let keep = 0;
-  for (const t of s.tasks) {
-    const to = Math.min(t.end, s.end);
-    if (to > t.pos) {
-      update(s, t.h, t.pos, to);
-      t.pos = to;
-    }
-    if (t.pos === t.end) files.push([t.fid, t.h.digest('hex')]);
-    else s.tasks[keep++] = t;
-  }
-  s.tasks.length = keep;
-  // Every byte up to m.end is hashed, into the diffID and into each named file it belongs
-  // to; only files not named yet may still need bytes from the last chunk on.
-  const reply = { id: m.id, released: m.start, files };
-  if (m.finish) {
-    reply.finished = true;
-    if (s.diff) reply.diffId = s.diff.digest('hex');
-    sessions.delete(m.id);
-  }
-  parentPort.postMessage(reply);
+  const reply = hasher.handle(m);
+  if (reply) parentPort.postMessage(reply);
 });
 `;
 
@@ -76,21 +33,16 @@ const POST_EVERY = 2 ** 20;
  */
 const LOCAL_LIMIT = 2 * 2 ** 20;
 
-interface Reply {
-  id: number;
-  released: number;
-  files: [number, string][];
-  /** The answer to the last message: every named file is settled. */
-  finished?: true;
-  diffId?: string;
-}
-
 /**
  * The Node offload: one worker thread for the process, started at the first layer large
  * enough to need it, and not keeping the process alive while no import uses it. It serves
  * one import at a time — its thread is the slower side of the split already, so a second
- * stream there would only wait — and a concurrent import hashes on its own thread. A worker
- * that fails fails the import using it; the next one starts a new worker.
+ * stream there would only wait — and a concurrent import hashes on its own thread.
+ *
+ * A worker that cannot start (no threads left, a process that forbids them, a worker that
+ * dies before its first answer) costs nothing but its attempt: the import that needed it
+ * still holds every byte in its ring and hashes on its own thread. A worker that fails
+ * later fails the import using it, with the cause; the next import starts a new worker.
  */
 export function nodeHashOffload(): NodeHashOffload {
   return shared;
@@ -101,11 +53,29 @@ export interface NodeHashOffload extends HashOffload {
   readonly threadId: number | undefined;
 }
 
-class WorkerHashOffload implements NodeHashOffload {
+/** Starts the hashing worker from its source (tests start failing ones). */
+export type SpawnHashWorker = (source: string) => Worker;
+
+// Node's own modules only: none of the parent's flags (a TS loader, conditions, flags a
+// worker refuses) belong here.
+const spawnWorker: SpawnHashWorker = (source) => new Worker(source, { eval: true, execArgv: [] });
+
+/** The failure of a hashing worker, as the import that was using it reports it. */
+export class HashWorkerError extends Error {
+  constructor(cause: unknown) {
+    super(`the hashing worker stopped: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'HashWorkerError';
+  }
+}
+
+export class WorkerHashOffload implements NodeHashOffload {
   private worker: Worker | undefined;
   private active: WorkerSession | undefined;
   private ring: SharedArrayBuffer | undefined;
   private nextId = 1;
+  private warned = false;
+
+  constructor(private readonly spawn: SpawnHashWorker = spawnWorker) {}
 
   get threadId(): number | undefined {
     return this.worker?.threadId;
@@ -118,17 +88,15 @@ class WorkerHashOffload implements NodeHashOffload {
     return this.active;
   }
 
-  /** Called by the session when it outgrows LOCAL_LIMIT. */
+  /** Called by the session when it outgrows LOCAL_LIMIT; throws when no worker can start. */
   attach(): Worker {
     if (!this.worker) {
-      // Node's own modules only: none of the parent's flags (a TS loader, conditions, flags a
-      // worker refuses) belong here.
-      const w = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
-      w.on('message', (r: Reply) => {
+      const w = this.spawn(WORKER_SOURCE);
+      w.on('message', (r: RingReply) => {
         if (r.id === this.active?.id) this.active.onReply(r);
       });
       w.on('error', (e) => this.fail(w, e));
-      w.on('exit', (code) => this.fail(w, new Error(`hash worker exited with code ${code}`)));
+      w.on('exit', (code) => this.fail(w, new Error(`exited with code ${code}`)));
       this.worker = w;
     }
     this.worker.ref();
@@ -141,18 +109,40 @@ class WorkerHashOffload implements NodeHashOffload {
     this.worker?.unref();
   }
 
+  /** A worker failed to start: the importing threads hash. Said once a process. */
+  noteStartFailure(e: unknown): void {
+    if (this.warned) return;
+    this.warned = true;
+    process.emitWarning(`the hashing worker could not start (${e instanceof Error ? e.message : String(e)}): imports hash on their own thread`, { code: 'STRATA_HASH_WORKER' });
+  }
+
   private fail(w: Worker, e: Error): void {
     if (this.worker !== w) return;
     this.worker = undefined;
-    this.active?.onFailure(e);
+    // A worker that errs may still be running: it gets no more work either way.
+    void w.terminate();
+    this.active?.onWorkerFailure(e);
   }
 }
 
 const shared = new WorkerHashOffload();
 
+/**
+ * A session hashes its stream in one of three places: from its ring at `finish`, on this
+ * thread, while the stream is below LOCAL_LIMIT ('ring'); on the worker ('worker'); or, when
+ * the worker could not start, with the worker's own code on this thread, message by message
+ * ('here').
+ */
+type Where = 'ring' | 'worker' | 'here';
+
 class WorkerSession implements HashSession {
   private readonly bytes: Uint8Array;
+  private where: Where = 'ring';
   private worker: Worker | undefined;
+  /** The worker's code, run here ('here'). */
+  private local: ReturnType<typeof ringHasher> | undefined;
+  /** Whether the worker has answered: until then the ring holds the whole stream. */
+  private answered = false;
   private written = 0;
   /** Where the last write started: files named later start there or after. */
   private chunkStart = 0;
@@ -180,10 +170,7 @@ class WorkerSession implements HashSession {
   async write(chunk: Uint8Array): Promise<void> {
     this.check();
     if (chunk.length > HASH_CHUNK) throw new RangeError(`hash session chunks are at most ${HASH_CHUNK} bytes`);
-    if (!this.worker && this.written + chunk.length > LOCAL_LIMIT) {
-      this.worker = this.owner.attach();
-      this.worker.postMessage({ id: this.id, open: this.ring, diffId: this.withDiffId });
-    }
+    if (this.where === 'ring' && this.written + chunk.length > LOCAL_LIMIT) this.attach();
     while (this.written + chunk.length - this.released > this.bytes.length) {
       // The worker may not have been told about the last bytes yet.
       if (this.posted < this.written) this.post(false);
@@ -198,7 +185,8 @@ class WorkerSession implements HashSession {
     if (first < chunk.length) copy.call(chunk, this.bytes, 0, first);
     this.written += chunk.length;
     this.chunkStart = start;
-    if (this.worker && this.written - this.posted >= POST_EVERY) this.post(false);
+    if (this.where === 'here') this.post(false);
+    else if (this.where === 'worker' && this.written - this.posted >= POST_EVERY) this.post(false);
   }
 
   file(start: number, size: number): Promise<Digest> {
@@ -213,7 +201,7 @@ class WorkerSession implements HashSession {
 
   async drain(): Promise<void> {
     this.check();
-    if (!this.worker) return this.hashNamedLocally();
+    if (this.where === 'ring') return this.hashNamedLocally();
     if (this.files.size === 0) return;
     this.post(false);
     while (this.files.size > 0) {
@@ -224,7 +212,7 @@ class WorkerSession implements HashSession {
 
   finish(): Promise<Digest | undefined> {
     this.check();
-    if (!this.worker) return Promise.resolve(this.finishLocally());
+    if (this.where === 'ring') return Promise.resolve(this.finishLocally());
     const p = new Promise<Digest | undefined>((resolve, reject) => (this.finished = { resolve, reject }));
     this.chunkStart = this.written;
     this.post(true);
@@ -235,11 +223,12 @@ class WorkerSession implements HashSession {
     if (this.closed) return;
     this.closed = true;
     this.onFailure(new Error('hash session closed'));
-    if (this.worker) this.worker.postMessage({ id: this.id, close: true });
+    this.send({ id: this.id, close: true });
     this.owner.detach(this);
   }
 
-  onReply(r: Reply): void {
+  onReply(r: RingReply): void {
+    this.answered = true;
     this.released = r.released;
     for (const [fid, hex] of r.files) {
       this.files.get(fid)?.resolve(`sha256:${hex}` as Digest);
@@ -249,7 +238,49 @@ class WorkerSession implements HashSession {
     this.wake();
   }
 
-  onFailure(e: Error): void {
+  /**
+   * The worker failed. Before its first answer it has released nothing, so the ring still
+   * holds the whole stream (the ring is larger than LOCAL_LIMIT plus a chunk, and writes
+   * wait for an answer before they wrap): hash it here from the start. After, bytes it had
+   * not hashed may be gone: the import fails.
+   */
+  onWorkerFailure(e: Error): void {
+    if (this.where === 'worker' && !this.answered && !this.closed) {
+      this.owner.noteStartFailure(e);
+      this.takeOver();
+    } else {
+      this.onFailure(new HashWorkerError(e));
+    }
+  }
+
+  private attach(): void {
+    try {
+      this.worker = this.owner.attach();
+      this.where = 'worker';
+    } catch (e) {
+      // Nothing was sent anywhere: the whole stream is in the ring.
+      this.owner.noteStartFailure(e);
+      this.takeOver();
+      return;
+    }
+    this.send({ id: this.id, open: this.ring, diffId: this.withDiffId });
+  }
+
+  /** Go on hashing here, from the first byte, with the worker's code. */
+  private takeOver(): void {
+    this.where = 'here';
+    this.worker = undefined;
+    this.local = ringHasher(createHash);
+    this.send({ id: this.id, open: this.ring, diffId: this.withDiffId });
+    // Every file named so far, whether or not the worker was told about it.
+    this.named = [...this.files].map(([fid, f]) => [fid, f.start, f.size]);
+    this.posted = 0;
+    // Writes waiting for the worker's answer wake and see room; a finish waiting for its
+    // last answer gets it.
+    this.post(this.finished !== undefined);
+  }
+
+  private onFailure(e: Error): void {
     this.failure ??= e;
     for (const f of this.files.values()) f.reject(e);
     this.files.clear();
@@ -258,9 +289,18 @@ class WorkerSession implements HashSession {
   }
 
   private post(finish: boolean): void {
-    this.worker!.postMessage({ id: this.id, start: this.chunkStart, end: this.written, files: this.named, finish });
+    this.send({ id: this.id, start: this.chunkStart, end: this.written, files: this.named, finish });
     this.named = [];
     this.posted = this.written;
+  }
+
+  private send(m: RingMessage): void {
+    if (this.where === 'here') {
+      const reply = this.local!.handle(m);
+      if (reply) this.onReply(reply);
+    } else {
+      this.worker?.postMessage(m);
+    }
   }
 
   private wake(): void {

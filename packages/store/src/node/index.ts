@@ -4,4 +4,4 @@ export { importDirectory } from './import-directory.js';
 export { nodeSha256, nodeSha256Once } from './hash.js';
 export { writeFileAtomic } from './atomic-file.js';
 export { nodeGunzip } from './gunzip.js';
-export { nodeHashOffload, type NodeHashOffload } from './hash-worker.js';
+export { HashWorkerError, nodeHashOffload, type NodeHashOffload } from './hash-worker.js';

@@ -26,6 +26,10 @@ const common = {
   // The sources are ES modules; in CommonJS, import.meta.url becomes the bundle's own URL.
   define: { 'import.meta.url': '__strataModuleUrl' },
   banner: { js: "const __strataModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // The browsers' WebAssembly sha256 (webSha256 loads it on first use): Node hashes with
+  // node:crypto, and 270 KB more to parse would slow every start. Were webSha256 used here
+  // after all, its load fails and it hashes in JavaScript, with the same digests.
+  external: ['hash-wasm'],
 };
 // Code caches of an earlier bundle would only be rejected; drop them now.
 for (const f of (() => { try { return readdirSync(`${here}dist/bundle`); } catch { return []; } })()) {

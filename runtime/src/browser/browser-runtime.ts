@@ -1,6 +1,6 @@
 import { ImageStore, loadArchiveStream, pull, type ImageRecord, type Index, type PullEvent, type RegistryOptions } from '@strata/image';
 import { OverlayFs, type Change } from '@strata/overlay';
-import { concatBytes, IdbContentStore, IdbLayerStore, StorageFullError, toAsyncIterable, type Digest } from '@strata/store';
+import { concatBytes, IdbContentStore, IdbLayerStore, StorageFullError, toAsyncIterable, webSha256, type Digest } from '@strata/store';
 import { commitImage } from '../commit-image.js';
 import { OutputLimit } from '../output-limit.js';
 import { exportTar } from '../export-tar.js';
@@ -74,6 +74,8 @@ export class BrowserRuntime {
     this.layers = new IdbLayerStore(dbName);
     this.images = new ImageStore(this.content, this.layers, new IdbImageMeta(dbName));
     this.containers = new IdbContainers(dbName);
+    // Compile the WebAssembly sha256 now, so that the first load already hashes with it.
+    void webSha256.ready();
   }
 
   /**

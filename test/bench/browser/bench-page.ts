@@ -2,7 +2,10 @@
  * The page side of `pnpm bench browser`: every measurement is one call the Node driver makes
  * with page.evaluate, so the driver decides the order (round-robin) and takes the medians.
  */
+import { sha256 } from '@noble/hashes/sha2';
 import { BrowserRuntime, jspiAvailable, type Bridge } from '@strata/runtime/browser';
+import { importLayer, MemoryContentStore, toHex, webSha256, type Digest, type HasherFactory } from '@strata/store';
+import { TAR_END, tarHeader, tarPadding } from '../../../packages/store/src/tar-writer.js';
 import fsbenchUrl from '../../../packages/wasi/guests/bench/fsbench.wasm?url';
 import { addImage } from '../../browser/src/test-image.js';
 
@@ -81,8 +84,45 @@ async function coldLoad(): Promise<number> {
   return performance.now() - t0;
 }
 
+/** A layer of `files` files, `mib` MiB in all (bytes that differ per file), as a tar. */
+function makeLayer(mib: number, files: number): Uint8Array[] {
+  const parts: Uint8Array[] = [];
+  const size = Math.floor((mib * 2 ** 20) / files);
+  for (let i = 0; i < files; i++) {
+    const data = new Uint8Array(size);
+    for (let k = 0; k < size; k += 512) data[k] = (i * 31 + k) & 0xff;
+    parts.push(tarHeader({ name: `d${i % 20}/f${i}`, type: 'file', mode: 0o644, uid: 0, gid: 0, mtimeNs: 0n, size }), data, tarPadding(size));
+  }
+  parts.push(TAR_END);
+  return parts;
+}
+let layer: Uint8Array[] | undefined;
+
+/** The portable hasher this page had before: @noble/hashes, streamed per file. */
+const nobleSha256: HasherFactory = () => {
+  const h = sha256.create();
+  return { update: (c) => void h.update(c), digest: () => `sha256:${toHex(h.digest())}` as Digest };
+};
+
+/**
+ * Import of a 32 MiB layer (512 files) into memory in the page: every byte hashed twice
+ * (diffID, content addresses) by `webSha256` (WebAssembly) or by the JavaScript it replaced.
+ */
+async function importInPage(hashing: 'wasm' | 'js'): Promise<number> {
+  if (hashing === 'wasm' && (await webSha256.ready()) !== 'wasm') throw new Error('this page cannot compile the WebAssembly sha256');
+  layer ??= makeLayer(32, 512);
+  const hasher = hashing === 'wasm' ? webSha256 : nobleSha256;
+  const parts = layer;
+  async function* chunks() {
+    yield* parts;
+  }
+  const t0 = performance.now();
+  await importLayer(new MemoryContentStore(hasher), chunks(), { hasher });
+  return performance.now() - t0;
+}
+
 const api = {
-  strata, shim, warmStart, coldLoad,
+  strata, shim, warmStart, coldLoad, importInPage,
   env: () => ({ userAgent: navigator.userAgent, crossOriginIsolated, jspi: jspiAvailable() }),
 };
 (window as unknown as { strataBench: typeof api }).strataBench = api;

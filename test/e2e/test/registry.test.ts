@@ -221,10 +221,16 @@ describe('strata pull', () => {
     expect(r.stderr).toMatch(/^strata: .*no wasip1\/wasm.*platform\n$/);
   });
 
-  it('answers 404 and a missing registry with 125 and one line', () => {
+  it('answers 404 and a missing registry with 125 and one line', async () => {
     const r = s.run(['pull', '--plain-http', `${registry.host}/nothing:1`]);
     expect(r.status).toBe(125);
     expect(r.stderr).toMatch(/^strata: .*not found\n$/);
+    // A port nothing listens on: the line says why, not only that the fetch failed.
+    const closed = await freePort();
+    const gone = s.run(['pull', '--plain-http', `127.0.0.1:${closed}/hello:1`]);
+    expect(gone.status).toBe(125);
+    expect(gone.stderr).toMatch(/^strata: .*ECONNREFUSED.*\n$/);
+    expect(gone.stderr.trim().split('\n').length).toBe(1);
   });
 });
 

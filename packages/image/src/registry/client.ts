@@ -54,7 +54,7 @@ export class RegistryClient {
       try {
         res = await this.f(url, { ...init, headers, redirect: 'follow' });
       } catch (e) {
-        if (attempt >= attempts) throw new RegistryError(`${url}: ${(e as Error).message}`);
+        if (attempt >= attempts) throw new RegistryError(`${url}: ${unreachable(e)}`);
         await backoff(attempt);
         continue;
       }
@@ -87,7 +87,12 @@ export class RegistryClient {
     const url = new URL(challenge.params.realm);
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
     url.searchParams.set('scope', challenge.params.scope ?? scope);
-    const res = await this.f(url, creds ? { headers: { Authorization: basicHeader(creds) } } : {});
+    let res: Response;
+    try {
+      res = await this.f(url, creds ? { headers: { Authorization: basicHeader(creds) } } : {});
+    } catch (e) {
+      throw new RegistryError(`${ref.registry}: token service ${url.origin}: ${unreachable(e)}`);
+    }
     if (!res.ok) throw new RegistryError(`${ref.registry}: token request failed (${res.status})`, res.status);
     const body = (await res.json()) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;
@@ -200,6 +205,16 @@ async function readCapped(res: Response, cap: number): Promise<Uint8Array> {
 async function sha256(bytes: Uint8Array): Promise<Digest> {
   const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
   return `sha256:${[...d].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/**
+ * Why a request got no response. Node's fetch says only "fetch failed" and keeps the reason
+ * (connection refused, unknown host, a certificate refused) in its cause.
+ */
+function unreachable(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  const cause = e instanceof Error && e.cause instanceof Error ? e.cause.message : undefined;
+  return cause && cause !== message ? `${message}: ${cause}` : message;
 }
 
 function backoff(attempt: number): Promise<void> {

@@ -4,7 +4,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2';
 import { BrowserRuntime, jspiAvailable, type Bridge } from '@strata/runtime/browser';
-import { importLayer, MemoryContentStore, toHex, webSha256, type Digest, type HasherFactory } from '@strata/store';
+import { concatBytes, importLayer, MemoryContentStore, toHex, webSha256, type Digest, type HasherFactory } from '@strata/store';
 import { TAR_END, tarHeader, tarPadding } from '../../../packages/store/src/tar-writer.js';
 import fsbenchUrl from '../../../packages/wasi/guests/bench/fsbench.wasm?url';
 import { addImage } from '../../browser/src/test-image.js';
@@ -84,7 +84,10 @@ async function coldLoad(): Promise<number> {
   return performance.now() - t0;
 }
 
-/** A layer of `files` files, `mib` MiB in all (bytes that differ per file), as a tar. */
+/**
+ * A layer of `files` files, `mib` MiB in all (bytes that differ per file), as a tar in the
+ * 64 KiB chunks a fetch body or DecompressionStream delivers.
+ */
 function makeLayer(mib: number, files: number): Uint8Array[] {
   const parts: Uint8Array[] = [];
   const size = Math.floor((mib * 2 ** 20) / files);
@@ -94,7 +97,10 @@ function makeLayer(mib: number, files: number): Uint8Array[] {
     parts.push(tarHeader({ name: `d${i % 20}/f${i}`, type: 'file', mode: 0o644, uid: 0, gid: 0, mtimeNs: 0n, size }), data, tarPadding(size));
   }
   parts.push(TAR_END);
-  return parts;
+  const tar = concatBytes(parts);
+  const chunks: Uint8Array[] = [];
+  for (let off = 0; off < tar.length; off += 65536) chunks.push(tar.subarray(off, off + 65536));
+  return chunks;
 }
 let layer: Uint8Array[] | undefined;
 

@@ -252,7 +252,7 @@ describe('a hashing worker that fails', () => {
     await new Promise((resolve) => setImmediate(resolve));
     process.off('warning', onWarning);
     // Said once, not per import.
-    expect(warnings.map((w) => w.message)).toEqual(['the hashing worker could not start (no threads left): imports hash on their own thread']);
+    expect(warnings.map((w) => w.message)).toEqual(['the hashing worker is unavailable (no threads left): an import hashes on its own thread']);
     expect(summary(layer)).toEqual(summary(plain));
     await everyBlobMatchesItsDigest(content);
     // The import did reach for the worker with files to hash.

@@ -109,11 +109,11 @@ export class WorkerHashOffload implements NodeHashOffload {
     this.worker?.unref();
   }
 
-  /** A worker failed to start: the importing threads hash. Said once a process. */
+  /** A worker failed before its first answer: the import hashes here. Said once (one offload a process). */
   noteStartFailure(e: unknown): void {
     if (this.warned) return;
     this.warned = true;
-    process.emitWarning(`the hashing worker could not start (${e instanceof Error ? e.message : String(e)}): imports hash on their own thread`, { code: 'STRATA_HASH_WORKER' });
+    process.emitWarning(`the hashing worker is unavailable (${e instanceof Error ? e.message : String(e)}): an import hashes on its own thread`, { code: 'STRATA_HASH_WORKER' });
   }
 
   private fail(w: Worker, e: Error): void {

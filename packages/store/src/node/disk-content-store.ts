@@ -80,7 +80,7 @@ export class DiskContentStore implements ContentStore {
 
   stream(digest: Digest): ReadableStream<Uint8Array> {
     if (!existsSync(this.path(digest))) throw new NotFoundError(`blob ${digest} not found`);
-    return Readable.toWeb(createReadStream(this.path(digest))) as ReadableStream<Uint8Array>;
+    return Readable.toWeb(createReadStream(this.path(digest), { highWaterMark: 1 << 20 })) as ReadableStream<Uint8Array>;
   }
 
   async put(data: Uint8Array, expected?: Digest): Promise<Digest> {

@@ -1,8 +1,5 @@
-import { createWriteStream } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { OverlayFs, type Change } from '@strata/overlay';
 import { ImageError, ImageStore, type ImageRecord } from '@strata/image';
 import { DiskImageMeta } from '@strata/image/node';
@@ -12,6 +9,7 @@ import { ContainerStore, type ContainerConfig, type ContainerState } from './con
 import { EXIT, RuntimeError } from './exit-codes.js';
 import { commitImage } from './commit-image.js';
 import { exportTar } from './export-tar.js';
+import { writeChunks } from './write-chunks.js';
 import { ModuleCache } from './module-cache.js';
 import { mergeEnv, type BindMount } from './options.js';
 import { runInWorker, type WorkerRun } from './worker/host.js';
@@ -266,7 +264,7 @@ export class Runtime {
 
   async export(ref: string, file: string): Promise<void> {
     const fs = await this.overlay(ref);
-    await pipeline(Readable.from(exportTar(fs)), createWriteStream(file));
+    await writeChunks(file, exportTar(fs));
   }
 
   /** Remove an image; layers used by containers stay. */

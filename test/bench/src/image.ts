@@ -6,7 +6,9 @@
  *   Strata's pull (download, verify, import every layer into the layer store) against
  *   `skopeo copy docker://… oci:…` + `umoci raw unpack` (goal: Strata ≤ 1.0×);
  * - the store size after pulling two images that share 18 of their 20 layers, against the
- *   sum of their sizes (goal: shared bytes stored once).
+ *   sum of their sizes (goal: shared bytes stored once);
+ * - load of the same image as a `docker save` tar (skopeo's docker-archive, layers
+ *   uncompressed) against `skopeo copy docker-archive:… oci:…` + `umoci raw unpack`.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ImageStore, pull } from '@strata/image';
-import { DiskImageMeta } from '@strata/image/node';
+import { DiskImageMeta, loadImages } from '@strata/image/node';
 import { DiskContentStore, DiskLayerStore, nodeGunzip, nodeHashOffload, nodeSha256 } from '@strata/store/node';
 import { formatTime, markdownTable, median } from './table.js';
 
@@ -117,13 +119,34 @@ try {
   await pull(imagesA, `${host}/big:a`, { plainHttp: true });
   const oneImage = du(join(rootA, 'blobs'));
 
+  // Load: the image as docker save writes it.
+  const archive = join(work, 'a-docker.tar');
+  execFileSync('skopeo', ['copy', '--src-tls-verify=false', `docker://${host}/big:a`, `docker-archive:${archive}:big:a`], { stdio: 'pipe' });
+  const loadStrata: number[] = [];
+  const loadPeer: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    const root = join(work, `load${r}`);
+    loadStrata.push(await time(() => loadImages(new ImageStore(new DiskContentStore(root), new DiskLayerStore(root), new DiskImageMeta(root), PLATFORM), archive)));
+    rmSync(root, { recursive: true, force: true });
+    const out = join(work, `skopeo-load${r}`);
+    mkdirSync(out);
+    loadPeer.push(await time(() => {
+      execFileSync('skopeo', ['copy', `docker-archive:${archive}`, `oci:${out}/layout:a`], { stdio: 'pipe' });
+      execFileSync('umoci', ['raw', 'unpack', '--rootless', '--image', `${out}/layout:a`, `${out}/rootfs`], { stdio: 'pipe' });
+    }));
+    rmSync(out, { recursive: true, force: true });
+  }
+
   const s = median(strata);
   const p = median(peer);
+  const ls = median(loadStrata);
+  const lp = median(loadPeer);
   const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
   console.log(`image benchmark (local docker-registry), medians of ${RUNS}\n`);
   console.log(markdownTable([
     ['measure', 'Strata', 'reference', 'ratio', 'goal'],
     [`pull + unpack, 20 layers, ${mb(imageBytes(a))} compressed`, formatTime(s), `skopeo copy + umoci raw unpack: ${formatTime(p)}`, `${(s / p).toFixed(2)}×`, '≤ 1.0×'],
+    [`load of a docker save tar, ${mb(statSync(archive).size)}`, formatTime(ls), `skopeo copy + umoci raw unpack: ${formatTime(lp)}`, `${(ls / lp).toFixed(2)}×`, ''],
     ['store after pulling two images sharing 18 of 20 layers', mb(stored), `one image alone: ${mb(oneImage)}; two stored apart: ${mb(2 * oneImage)}`, `${(stored / oneImage).toFixed(2)}× one image`, 'shared bytes once'],
   ]));
   if (b.diffIds.slice(0, 18).join() !== a.diffIds.slice(0, 18).join()) throw new Error('the two images should share 18 layers');

@@ -10,6 +10,11 @@ import { importLayer } from '@strata/store';
  * Browser-safe: the Node and the browser runtime both commit through here.
  */
 export async function commitImage(images: ImageStore, base: ImageRecord, fs: OverlayFs, options: { ref: string; createdBy: string }): Promise<ImageRecord> {
+  // What it stores is garbage to a collection until the record names it.
+  return images.withLease(() => commitLeased(images, base, fs, options));
+}
+
+async function commitLeased(images: ImageStore, base: ImageRecord, fs: OverlayFs, options: { ref: string; createdBy: string }): Promise<ImageRecord> {
   const { content, layers } = images;
   const w = await content.writer();
   try {

@@ -269,10 +269,8 @@ export class Runtime {
 
   /** Remove an image; layers used by containers stay. */
   async removeImage(ref: string) {
-    const inUse = this.containers.list().map((c) => c.config.image.id);
-    const r = await this.images.remove(ref, inUse);
-    await this.images.gc(this.containers.list().flatMap((c) => c.config.image.diffIds as Digest[]));
-    return r;
+    const containers = this.containers.list();
+    return this.images.remove(ref, containers.map((c) => c.config.image.id), containers.flatMap((c) => c.config.image.diffIds as Digest[]));
   }
 
   async info() {

@@ -14,6 +14,11 @@ export interface Loaded {
  * as they stream, each verified against its digest; `label` names the source in errors.
  */
 export async function loadArchiveStream(store: ImageStore, source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>, label: string): Promise<Loaded[]> {
+  // What it stores is garbage to a collection until the records name it.
+  return store.withLease(() => loadLeased(store, source, label));
+}
+
+async function loadLeased(store: ImageStore, source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>, label: string): Promise<Loaded[]> {
   const small = new Map<string, Uint8Array>();
   const byPath = new Map<string, Digest>();
   for await (const { header, body } of readTar(toAsyncIterable(source))) {

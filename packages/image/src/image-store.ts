@@ -3,6 +3,7 @@ import {
 } from '@strata/store';
 import { INDEX_TYPES, isWasmPlatform, LAYER_TYPES, MANIFEST_TYPES, WASM_LAYER_TYPES, type ImageConfig, type Index, type Manifest } from './media-types.js';
 import { familiarName, normalizeReference, parseReference } from './reference.js';
+import { LocalGuard, type StoreGuard } from './store-guard.js';
 
 /** One image: a manifest, its config and its layers (all in the content store). */
 export interface ImageRecord {
@@ -30,9 +31,12 @@ export interface ImageMetaStore {
   load(): Promise<ImageState>;
   /** Replace the state atomically. */
   save(state: ImageState): Promise<void>;
+  /** What keeps concurrent users of the store apart (see StoreGuard). */
+  readonly guard: StoreGuard;
 }
 
 export class MemoryImageMeta implements ImageMetaStore {
+  readonly guard: StoreGuard = new LocalGuard();
   private state: ImageState = { images: {}, tags: {} };
   async load(): Promise<ImageState> {
     return structuredClone(this.state);
@@ -67,6 +71,29 @@ export class ImageStore {
      */
     private readonly platform: ImportPlatform = {},
   ) {}
+
+  /**
+   * Run work that stores content before an image record names it (pull, load, commit) under
+   * a lease: no garbage collection takes its blobs and layers meanwhile (see StoreGuard).
+   */
+  async withLease<T>(fn: () => Promise<T>): Promise<T> {
+    const lease = await this.meta.guard.lease();
+    try {
+      return await fn();
+    } finally {
+      lease.release();
+    }
+  }
+
+  /** Read, change and replace the image list, with no other change in between. */
+  private update<T>(change: (s: ImageState) => T): Promise<T> {
+    return this.meta.guard.exclusive(async () => {
+      const s = await this.meta.load();
+      const result = change(s);
+      await this.meta.save(s);
+      return result;
+    });
+  }
 
   /** The platform's import options, with `hasher` instead of its own when given. */
   importOptions(hasher?: HasherFactory): ImportPlatform {
@@ -159,70 +186,77 @@ export class ImageStore {
         record.diffIds.push(diffId);
       }
     }
-    const s = await this.meta.load();
-    s.images[digest] = s.images[digest] ?? record;
-    for (const n of names) s.tags[normalizeReference(n)] = digest;
-    await this.meta.save(s);
-    return s.images[digest]!;
+    return this.update((s) => {
+      s.images[digest] = s.images[digest] ?? record;
+      for (const n of names) s.tags[normalizeReference(n)] = digest;
+      return s.images[digest]!;
+    });
   }
 
   async tag(source: string, target: string): Promise<void> {
     const img = await this.resolve(source);
-    const s = await this.meta.load();
-    s.tags[normalizeReference(target)] = img.id;
-    await this.meta.save(s);
+    await this.update((s) => {
+      s.tags[normalizeReference(target)] = img.id;
+    });
   }
 
   /**
    * `rmi`: drop a tag (or, given an id, every tag of it); when no tag names the image any
    * more, drop the record and collect the layers and blobs nothing uses. `inUse` are image
-   * ids that containers still run on: they keep their layers.
+   * ids that containers still run on (they are refused); `keepLayers` the layers containers
+   * stand on, kept by the collection.
    */
-  async remove(ref: string, inUse: Iterable<string> = []): Promise<{ untagged: string[]; deleted?: Digest }> {
+  async remove(ref: string, inUse: Iterable<string> = [], keepLayers: Iterable<Digest> = []): Promise<{ untagged: string[]; deleted?: Digest }> {
     const img = await this.resolve(ref);
-    const s = await this.meta.load();
-    let untagged: string[] = [];
-    let name: string | undefined;
-    try {
-      name = normalizeReference(ref);
-    } catch {
-      name = undefined;
-    }
-    if (name && s.tags[name] === img.id) {
-      delete s.tags[name];
-      untagged = [name];
-    } else {
-      for (const [n, id] of Object.entries(s.tags)) {
-        if (id === img.id) {
-          delete s.tags[n];
-          untagged.push(n);
+    const used = [...inUse].includes(img.id);
+    const { untagged, deleted } = await this.update((s) => {
+      let untagged: string[] = [];
+      let name: string | undefined;
+      try {
+        name = normalizeReference(ref);
+      } catch {
+        name = undefined;
+      }
+      if (name && s.tags[name] === img.id) {
+        delete s.tags[name];
+        untagged = [name];
+      } else {
+        for (const [n, id] of Object.entries(s.tags)) {
+          if (id === img.id) {
+            delete s.tags[n];
+            untagged.push(n);
+          }
         }
       }
-    }
-    const stillTagged = Object.values(s.tags).includes(img.id);
-    if (!stillTagged && [...inUse].includes(img.id)) throw new ImageError(`image ${ref} is used by a container`);
-    let deleted: Digest | undefined;
-    if (!stillTagged) {
+      const stillTagged = Object.values(s.tags).includes(img.id);
+      if (!stillTagged && used) throw new ImageError(`image ${ref} is used by a container`);
+      if (stillTagged) return { untagged };
       delete s.images[img.id];
-      deleted = img.id;
-    }
-    await this.meta.save(s);
-    if (deleted) await this.gc();
+      return { untagged, deleted: img.id };
+    });
+    if (deleted) await this.gc(keepLayers);
     return { untagged: untagged.map((n) => familiarName(parseReference(n))), ...(deleted ? { deleted } : {}) };
   }
 
-  /** Remove layers and blobs no image references (plus `extraLayers`, e.g. containers' images). */
-  async gc(extraLayers: Iterable<Digest> = []): Promise<{ layers: Digest[]; blobs: Digest[] }> {
-    const s = await this.meta.load();
-    const keepLayers = new Set<Digest>(extraLayers);
-    const keepBlobs = new Set<Digest>();
-    for (const img of Object.values(s.images)) {
-      for (const d of img.diffIds) keepLayers.add(d);
-      keepBlobs.add(img.id);
-      keepBlobs.add(img.configDigest);
-      for (const l of img.layers) keepBlobs.add(l.digest);
-    }
-    return collectGarbage(this.content, this.layers, keepLayers, keepBlobs);
+  /**
+   * Remove layers and blobs no image references (plus `extraLayers`, e.g. containers'
+   * images). While a pull, load or commit holds a lease, nothing is removed (`deferred`):
+   * the next collection takes what is garbage then.
+   */
+  async gc(extraLayers: Iterable<Digest> = []): Promise<{ layers: Digest[]; blobs: Digest[]; deferred?: true }> {
+    return this.meta.guard.exclusive(async () => {
+      if (await this.meta.guard.leased()) return { layers: [], blobs: [], deferred: true as const };
+      const s = await this.meta.load();
+      const keepLayers = new Set<Digest>(extraLayers);
+      const keepBlobs = new Set<Digest>();
+      for (const img of Object.values(s.images)) {
+        for (const d of img.diffIds) keepLayers.add(d);
+        keepBlobs.add(img.id);
+        keepBlobs.add(img.configDigest);
+        for (const l of img.layers) keepBlobs.add(l.digest);
+      }
+      return collectGarbage(this.content, this.layers, keepLayers, keepBlobs);
+    });
   }
 
   /** A blob parsed as JSON, refusing anything over MAX_MANIFEST_BYTES unread. */

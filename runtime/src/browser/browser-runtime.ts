@@ -103,7 +103,12 @@ export class BrowserRuntime {
   }
 
   /** Load an OCI image layout served as static files (how an offline demo ships images). */
-  async loadLayout(baseUrl: string): Promise<ImageRecord[]> {
+  loadLayout(baseUrl: string): Promise<ImageRecord[]> {
+    // What it stores is garbage to a collection until the records name it.
+    return this.images.withLease(() => this.loadLayoutLeased(baseUrl));
+  }
+
+  private async loadLayoutLeased(baseUrl: string): Promise<ImageRecord[]> {
     const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
     const index = (await (await fetch(`${base}index.json`)).json()) as Index;
     const out: ImageRecord[] = [];

@@ -1,10 +1,11 @@
 import { createStore, delMany, entries, get, set, type UseStore } from 'idb-keyval';
-import type { ImageMetaStore, ImageState } from '@strata/image';
+import { LocalGuard, type ImageMetaStore, type ImageState, type StoreGuard } from '@strata/image';
 import { guardQuota } from '@strata/store';
 
 /** The image list in IndexedDB: one record, replaced whole (a single put is atomic). */
 export class IdbImageMeta implements ImageMetaStore {
   private readonly store: UseStore;
+  readonly guard: StoreGuard = new LocalGuard();
 
   constructor(dbName: string) {
     this.store = createStore(`${dbName}-images`, 'images');

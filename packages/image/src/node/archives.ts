@@ -20,7 +20,7 @@ const READ = { highWaterMark: 2 ** 20 };
 
 export async function loadImages(store: ImageStore, path: string): Promise<Loaded[]> {
   if (!existsSync(path)) throw new ImageError(`${path}: no such file or directory`);
-  if (statSync(path).isDirectory()) return loadLayoutDir(store, path);
+  if (statSync(path).isDirectory()) return store.withLease(() => loadLayoutDir(store, path));
   // A Node stream is an async iterable of chunks already: no web-stream adapter (it copies).
   return loadArchiveStream(store, createReadStream(path, READ) as AsyncIterable<Uint8Array>, path);
 }

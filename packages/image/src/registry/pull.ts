@@ -17,6 +17,11 @@ export type PullEvent =
  * layer store and verified against the config's diffIDs before the tag appears.
  */
 export async function pull(store: ImageStore, refText: string, options: RegistryOptions & { onEvent?: (e: PullEvent) => void; hasher?: HasherFactory } = {}): Promise<ImageRecord> {
+  // What it stores is garbage to a collection until the record names it.
+  return store.withLease(() => pullLeased(store, refText, options));
+}
+
+async function pullLeased(store: ImageStore, refText: string, options: RegistryOptions & { onEvent?: (e: PullEvent) => void; hasher?: HasherFactory }): Promise<ImageRecord> {
   const ref = parseReference(refText);
   const client = new RegistryClient(options);
   let m = await client.manifest(ref, ref.digest ?? ref.tag ?? 'latest');

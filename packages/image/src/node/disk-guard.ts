@@ -1,0 +1,152 @@
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { ImageError } from '../image-store.js';
+import { LocalGuard, type Lease, type StoreGuard } from '../store-guard.js';
+
+/** How long `exclusive` waits for another process's section before it gives up. */
+const LOCK_WAIT_MS = 60_000;
+/** A lock file with no process id yet is its maker's, between create and write, this long. */
+const UNWRITTEN_GRACE_MS = 5_000;
+
+/**
+ * The guard of a store root on disk, shared by every process using it (see StoreGuard).
+ *
+ * `exclusive` holds `<root>/lock`, a file created with O_EXCL that names its process; a lock
+ * whose process is gone (killed in a section) is taken over. Node has no flock, and the
+ * sections are short (a JSON file's read and replace, a collection), so waiting is a poll.
+ * Two waiters taking over one stale lock at the same instant could both enter: that needs a
+ * process killed inside a section and two others waiting on it within microseconds.
+ * Leases are files in `<root>/leases/`, one per lease, named by process: a collection sees
+ * the other processes' leases, and ignores and removes those of processes that are gone.
+ */
+export class DiskGuard implements StoreGuard {
+  private readonly local = new LocalGuard();
+  private readonly lockFile: string;
+  private readonly leaseDir: string;
+  private nextLease = 0;
+
+  constructor(private readonly root: string) {
+    this.lockFile = join(root, 'lock');
+    this.leaseDir = join(root, 'leases');
+  }
+
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.local.exclusive(async () => {
+      await this.lock();
+      try {
+        return await fn();
+      } finally {
+        unlinkSync(this.lockFile);
+      }
+    });
+  }
+
+  async lease(): Promise<Lease> {
+    const local = await this.local.lease();
+    const file = join(this.leaseDir, `${process.pid}-${this.nextLease++}`);
+    try {
+      // Under the lock: no collection is running, and none starts without seeing this file.
+      await this.exclusive(async () => {
+        mkdirSync(this.leaseDir, { recursive: true });
+        closeSync(openSync(file, 'wx'));
+      });
+    } catch (e) {
+      local.release();
+      throw e;
+    }
+    let held = true;
+    return {
+      release: () => {
+        if (!held) return;
+        held = false;
+        local.release();
+        try {
+          unlinkSync(file);
+        } catch {
+          // Removed already (a collection took it for a dead process's): nothing to do.
+        }
+      },
+    };
+  }
+
+  async leased(): Promise<boolean> {
+    if (await this.local.leased()) return true;
+    let names: string[];
+    try {
+      names = readdirSync(this.leaseDir);
+    } catch {
+      return false;
+    }
+    let held = false;
+    for (const name of names) {
+      const pid = Number(name.split('-')[0]);
+      if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
+        held = true;
+        continue;
+      }
+      try {
+        unlinkSync(join(this.leaseDir, name));
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    return held;
+  }
+
+  private async lock(): Promise<void> {
+    mkdirSync(this.root, { recursive: true });
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+      try {
+        const fd = openSync(this.lockFile, 'wx');
+        try {
+          writeSync(fd, String(process.pid));
+        } finally {
+          closeSync(fd);
+        }
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const holder = this.holder();
+      if (holder === 'gone') {
+        try {
+          unlinkSync(this.lockFile);
+        } catch {
+          // Another waiter took it over first.
+        }
+        continue;
+      }
+      if (Date.now() > deadline) throw new ImageError(`the store at ${this.root} stays locked by ${holder === 'unknown' ? 'another process' : `process ${holder}`}`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+
+  /** The process holding the lock, or 'gone' when the lock is stale. */
+  private holder(): number | 'gone' | 'unknown' {
+    let text: string;
+    try {
+      text = readFileSync(this.lockFile, 'utf8');
+    } catch {
+      return 'unknown'; // released meanwhile: the next try takes it
+    }
+    const pid = Number(text);
+    if (text !== '' && Number.isInteger(pid) && pid > 0) return alive(pid) ? pid : 'gone';
+    // Not written yet: its maker is between create and write, unless that was long ago.
+    try {
+      return Date.now() - statSync(this.lockFile).mtimeMs > UNWRITTEN_GRACE_MS ? 'gone' : 'unknown';
+    } catch {
+      return 'unknown';
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, as another user's process.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -2,13 +2,18 @@ import { createStore, delMany, entries, get, set, type UseStore } from 'idb-keyv
 import { LocalGuard, type ImageMetaStore, type ImageState, type StoreGuard } from '@strata/image';
 import { guardQuota } from '@strata/store';
 
-/** The image list in IndexedDB: one record, replaced whole (a single put is atomic). */
+/**
+ * The image list in IndexedDB: one record, replaced whole (a single put is atomic). Its
+ * changes take turns across the tabs and workers of the origin under a Web Lock named after
+ * the database (two tabs loading images at once each keep theirs).
+ */
 export class IdbImageMeta implements ImageMetaStore {
   private readonly store: UseStore;
-  readonly guard: StoreGuard = new LocalGuard();
+  readonly guard: StoreGuard;
 
   constructor(dbName: string) {
     this.store = createStore(`${dbName}-images`, 'images');
+    this.guard = new WebLockGuard(`strata:${dbName}:images`);
   }
 
   async load(): Promise<ImageState> {
@@ -17,6 +22,23 @@ export class IdbImageMeta implements ImageMetaStore {
 
   async save(state: ImageState): Promise<void> {
     await guardQuota(() => set('state', state, this.store));
+  }
+}
+
+/**
+ * LocalGuard whose `exclusive` also holds a Web Lock, where the browser has them: the lock
+ * is the origin's, so every tab and worker with the same database takes turns. Leases stay
+ * per tab (a browser store collects no garbage; `ImageStore.gc` is for `rmi`).
+ */
+class WebLockGuard extends LocalGuard {
+  constructor(private readonly name: string) {
+    super();
+  }
+
+  override exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    if (!locks) return super.exclusive(fn);
+    return super.exclusive(() => locks.request(this.name, () => fn()) as Promise<T>);
   }
 }
 

@@ -19,4 +19,19 @@ describe('BrowserRuntime in Chromium (not cross-origin isolated)', () => {
   it('runs the container lifecycle over the JSPI bridge', () => lifecycle('jspi'), 120_000);
 
   it('runs the container lifecycle over the preload bridge', () => lifecycle('preload'), 120_000);
+
+  it('keeps every change of the image list when two runtimes on one database (two tabs) make them at once', async () => {
+    const dbName = `strata-tabs-${Date.now()}`;
+    const a = BrowserRuntime.open({ dbName, workerUrl, readerUrl });
+    const b = BrowserRuntime.open({ dbName, workerUrl, readerUrl });
+    try {
+      await a.loadLayout('/hello/image');
+      await Promise.all(Array.from({ length: 10 }, (_, i) => [a.images.tag('strata-hello', `a${i}:1`), b.images.tag('strata-hello', `b${i}:1`)]).flat());
+      const [entry] = await a.images.list();
+      expect(entry!.names.length).toBe(21);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
 });

@@ -27,6 +27,11 @@ export interface ContentStore extends ContentSource {
   put(data: Uint8Array, expected?: Digest): Promise<Digest>;
   writer(options?: WriterOptions): Promise<ContentWriter>;
   delete(digest: Digest): Promise<void>;
+  /**
+   * `has` answered without I/O, where the store can (memory): an importer that knows a
+   * file's digest before writing it skips the write of a blob the store holds. Optional.
+   */
+  holds?(digest: Digest): boolean;
   /** Every stored digest (for GC and `info`). */
   list(): AsyncIterable<Digest>;
   size(digest: Digest): Promise<number>;
@@ -82,6 +87,12 @@ export interface ContentWriter {
  */
 export interface ContentBatch {
   writer(options?: WriterOptions): Promise<ContentWriter>;
+  /**
+   * Whether the batch holds this blob already (a writer committed it earlier): a caller that
+   * knows a blob's digest before writing it need not write it again. Optional, synchronous,
+   * costs no I/O; it does not look at what the store held before the batch.
+   */
+  holds?(digest: Digest): boolean;
   flush(): Promise<void>;
   discard(): Promise<void>;
 }

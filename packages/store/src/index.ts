@@ -1,5 +1,5 @@
 export * from './types.js';
-export type { ContentBatch, ContentStore, ContentWriter } from './content-store.js';
+export type { ContentBatch, ContentStore, ContentWriter, WriterOptions } from './content-store.js';
 export { DigestMismatchError, LayerFormatError, NotFoundError, StorageFullError } from './errors.js';
 export { isDigest, toHex, webSha256, type Hasher, type HasherFactory } from './hash.js';
 export { MemoryContentStore } from './memory-content-store.js';

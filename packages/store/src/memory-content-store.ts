@@ -13,6 +13,10 @@ export class MemoryContentStore implements ContentStore {
 
   constructor(private readonly hasher: HasherFactory = webSha256) {}
 
+  holds(digest: Digest): boolean {
+    return this.blobs.has(digest);
+  }
+
   async has(digest: Digest): Promise<boolean> {
     return this.blobs.has(digest);
   }

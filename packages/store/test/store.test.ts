@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DigestMismatchError, importLayer, MemoryContentStore, MemoryLayerStore, type ContentBatch } from '../src/index.js';
+import { DigestMismatchError, importLayer, MemoryContentStore, MemoryLayerStore, type ContentBatch, type Digest, type WriterOptions } from '../src/index.js';
 import { DiskContentStore, DiskLayerStore, nodeSha256 } from '../src/node/index.js';
 import { runStoreConformance } from './suite/conformance.js';
 import { makeTar, once } from './suite/tar-builder.js';
@@ -97,5 +97,58 @@ describe('disk store batches', () => {
       .rejects.toBeInstanceOf(DigestMismatchError);
     expect(readdirSync(join(root, 'ingest'))).toEqual([]);
     expect(readdirSync(join(root, 'blobs', 'sha256'))).toHaveLength(2);
+  });
+});
+
+describe('importing repeated contents', () => {
+  /** The store, counting the blobs written to it (through batches or not). */
+  function counting<T extends MemoryContentStore | DiskContentStore>(content: T): T & { written: number } {
+    const c = content as T & { written: number };
+    c.written = 0;
+    const count = <W extends { commit(d?: Digest): Promise<Digest> }>(w: W): W => {
+      const commit = w.commit.bind(w);
+      w.commit = (d) => {
+        c.written++;
+        return commit(d);
+      };
+      return w;
+    };
+    const writer = content.writer.bind(content);
+    content.writer = async (o) => count(await writer(o));
+    if (content instanceof DiskContentStore) {
+      const batch = content.batch.bind(content);
+      content.batch = () => {
+        const b = batch();
+        const bw = b.writer.bind(b);
+        b.writer = async (o?: WriterOptions) => count(await bw(o));
+        return b;
+      };
+    }
+    return c;
+  }
+
+  const disk = () => {
+    const root = mkdtempSync(join(tmpdir(), 'strata-repeat-'));
+    dirs.push(root);
+    return new DiskContentStore(root);
+  };
+
+  it('writes a layer\'s repeated files once, and not the files the store holds, in memory and on disk', async () => {
+    const same = 'the same license text, again and again\n'.repeat(100);
+    const tar = await makeTar([
+      ...Array.from({ length: 10 }, (_, i) => ({ name: `pkg${i}/LICENSE`, data: same })),
+      { name: 'own', data: 'only once' },
+    ]);
+    for (const content of [counting(new MemoryContentStore(nodeSha256)), counting(disk())]) {
+      const layer = await importLayer(content, once(tar), { hasher: nodeSha256 });
+      expect(content.written).toBe(2);
+      const digests = new Set([...layer.entries.values()].flatMap((e) => (e.content ? [e.content.digest] : [])));
+      expect(digests.size).toBe(2);
+      for (const d of digests) expect(await content.has(d)).toBe(true);
+      // Imported again: the memory store holds both blobs and writes none; the disk store,
+      // which tells only what this batch holds, writes each once more.
+      await importLayer(content, once(tar), { hasher: nodeSha256 });
+      expect(content.written).toBe(content instanceof MemoryContentStore ? 2 : 4);
+    }
   });
 });

@@ -93,6 +93,32 @@ export async function importLayer(
       if (session) return session.write(chunk);
       tarHash?.update(chunk);
     });
+    /** A file's blob: stored now, or (`offloaded`) once the offload gives its digest. */
+    const writeFile = async (entry: LayerEntry, size: number, bytes: Uint8Array | AsyncIterable<Uint8Array>, offloaded: Promise<Digest> | undefined, known: Digest | undefined) => {
+      const w = await target.writer({ prehashed: offloaded !== undefined || known !== undefined });
+      try {
+        if (bytes instanceof Uint8Array) await w.write(bytes);
+        else for await (const chunk of bytes) await w.write(chunk);
+      } catch (e) {
+        await w.abort();
+        throw e;
+      }
+      const stored = (digest: Digest): void => {
+        // A batch's blobs are not visible before its flush: discarding it is the cleanup.
+        if (!batch && !w.existed) added.add(digest);
+        entry.content = { digest, size };
+      };
+      if (offloaded) {
+        const p = offloaded.then((d) => w.commit(d), async (e) => {
+          await w.abort();
+          throw e;
+        }).then(stored);
+        pending.add(p);
+        p.then(() => pending.delete(p), () => { /* stays in pending: awaited below */ });
+      } else {
+        stored(await w.commit(known));
+      }
+    };
     const builder = new ChangesetBuilder();
     for await (const { header, body, offset, data } of readTar(tarBytes)) {
       const entry = entryOf(header);
@@ -106,29 +132,10 @@ export async function importLayer(
         const offloaded = session && share.take(header.size, pending.size) ? session.file(offset, header.size) : undefined;
         // A body held whole is hashed in one call, and its writer need not hash it again.
         const known = !offloaded && data && hasher.once ? hasher.once(data) : undefined;
-        const w = await target.writer({ prehashed: offloaded !== undefined || known !== undefined });
-        try {
-          if (data) await w.write(data);
-          else for await (const chunk of body()) await w.write(chunk);
-        } catch (e) {
-          await w.abort();
-          throw e;
-        }
-        const stored = (digest: Digest): void => {
-          // A batch's blobs are not visible before its flush: discarding it is the cleanup.
-          if (!batch && !w.existed) added.add(digest);
-          entry.content = { digest, size: header.size };
-        };
-        if (offloaded) {
-          const p = offloaded.then((d) => w.commit(d), async (e) => {
-            await w.abort();
-            throw e;
-          }).then(stored);
-          pending.add(p);
-          p.then(() => pending.delete(p), () => { /* stays in pending: awaited below */ });
-        } else {
-          stored(await w.commit(known));
-        }
+        // Nor written at all when it is stored already (a layer's repeated files, content
+        // that another layer brought).
+        if (known !== undefined && (batch ? batch.holds?.(known) : content.holds?.(known))) entry.content = { digest: known, size: header.size };
+        else await writeFile(entry, header.size, data ?? body(), offloaded, known);
       }
       builder.add(header.name, entry, header.type === 'link' ? header.linkname : undefined);
     }

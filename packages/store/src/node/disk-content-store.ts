@@ -111,6 +111,7 @@ export class DiskContentStore implements ContentStore {
         if (!active) throw new Error('content batch already finished');
         return this.openWriter(options, pending);
       },
+      holds: (digest) => pending.has(digest),
       flush: async () => {
         if (!active) throw new Error('content batch already finished');
         active = false;

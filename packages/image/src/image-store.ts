@@ -204,9 +204,10 @@ export class ImageStore {
    * `rmi`: drop a tag (or, given an id, every tag of it); when no tag names the image any
    * more, drop the record and collect the layers and blobs nothing uses. `inUse` are image
    * ids that containers still run on (they are refused); `keepLayers` the layers containers
-   * stand on, kept by the collection.
+   * stand on, kept by the collection. `collectionDeferred`: a pull, load or commit in progress
+   * held off the collection (see `gc`).
    */
-  async remove(ref: string, inUse: Iterable<string> = [], keepLayers: Iterable<Digest> = []): Promise<{ untagged: string[]; deleted?: Digest }> {
+  async remove(ref: string, inUse: Iterable<string> = [], keepLayers: Iterable<Digest> = []): Promise<{ untagged: string[]; deleted?: Digest; collectionDeferred?: true }> {
     const img = await this.resolve(ref);
     const used = [...inUse].includes(img.id);
     const { untagged, deleted } = await this.update((s) => {
@@ -234,8 +235,12 @@ export class ImageStore {
       delete s.images[img.id];
       return { untagged, deleted: img.id };
     });
-    if (deleted) await this.gc(keepLayers);
-    return { untagged: untagged.map((n) => familiarName(parseReference(n))), ...(deleted ? { deleted } : {}) };
+    const collected = deleted ? await this.gc(keepLayers) : undefined;
+    return {
+      untagged: untagged.map((n) => familiarName(parseReference(n))),
+      ...(deleted ? { deleted } : {}),
+      ...(collected?.deferred ? { collectionDeferred: true as const } : {}),
+    };
   }
 
   /**

@@ -61,6 +61,7 @@ describe('the store guard', () => {
     await store.remove('victim:1');
     const removed = await store.remove('strata-hello');
     expect(removed.deleted).toBeDefined();
+    expect(removed.collectionDeferred).toBe(true);
     // Nothing collected while the lease is held: the fresh blob, and the image's too.
     expect(await blobs(store)).toEqual([...helloBlobs, fresh!].sort());
     expect(await store.gc()).toEqual({ layers: [], blobs: [], deferred: true });

@@ -218,6 +218,7 @@ export function registerImageCommands(program: Command): void {
         const r = await rt.removeImage(ref);
         for (const u of r.untagged) write(`Untagged: ${u}`);
         if (r.deleted) write(`Deleted: ${r.deleted}`);
+        if (r.collectionDeferred) process.stderr.write('strata: its layers and blobs stay until a later rmi: a pull, load or commit is in progress\n');
       }
     });
 

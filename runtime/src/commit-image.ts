@@ -1,12 +1,12 @@
 import { MEDIA, type ImageRecord, type ImageStore } from '@strata/image';
 import { commitTar, type OverlayFs } from '@strata/overlay';
-import { importLayer } from '@strata/store';
+import { importLayer, type ImportedLayer } from '@strata/store';
 
 /**
  * `commit`: a new image made of the container's image plus one layer holding what the
  * container changed (its upper as an OCI changeset). The layer tar is written to the content
- * store (its digest is the diffID, verified by the store), indexed as a layer, and only then
- * referenced by a new config and manifest — an interrupted commit leaves no image behind.
+ * store under its diffID and indexed as a layer, and only then referenced by a new config
+ * and manifest — an interrupted commit leaves no image behind.
  * Browser-safe: the Node and the browser runtime both commit through here.
  */
 export async function commitImage(images: ImageStore, base: ImageRecord, fs: OverlayFs, options: { ref: string; createdBy: string }): Promise<ImageRecord> {
@@ -16,18 +16,30 @@ export async function commitImage(images: ImageStore, base: ImageRecord, fs: Ove
 
 async function commitLeased(images: ImageStore, base: ImageRecord, fs: OverlayFs, options: { ref: string; createdBy: string }): Promise<ImageRecord> {
   const { content, layers } = images;
-  const w = await content.writer();
+  // One pass over the tar: each chunk goes to the blob writer and on to the importer, which
+  // indexes the layer and computes its diffID (on the hashing worker, where there is one);
+  // the blob is stored under that digest. Writing the tar first and importing it back read
+  // and hashed every byte twice more.
+  const w = await content.writer({ prehashed: true });
+  let layer: ImportedLayer;
   try {
-    for await (const chunk of commitTar(fs)) await w.write(chunk);
+    const tar = commitTar(fs);
+    const fanOut = (async function* () {
+      for await (const chunk of tar) {
+        await w.write(chunk);
+        yield chunk;
+      }
+    })();
+    layer = await importLayer(content, fanOut, images.importOptions());
+    // The importer reads to the end of the archive; whatever follows still goes to the blob.
+    for await (const _ of fanOut) { /* written by the generator */ }
+    await w.commit(layer.diffId);
+    await layers.put(layer);
   } catch (e) {
     await w.abort();
     throw e;
   }
-  const diffId = await w.commit();
-  const size = await content.size(diffId);
-  // The writer has just hashed the tar: the import need not hash it again.
-  const layer = await importLayer(content, content.stream(diffId), { verifiedDigest: diffId, ...images.importOptions() });
-  await layers.put(layer);
+  const { diffId, size } = layer;
   const now = new Date().toISOString();
   const imageConfig = {
     ...base.config,

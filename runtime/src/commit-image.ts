@@ -1,6 +1,6 @@
 import { MEDIA, type ImageRecord, type ImageStore } from '@strata/image';
 import { commitTar, type OverlayFs } from '@strata/overlay';
-import { importLayer, type ImportedLayer } from '@strata/store';
+import { importLayer, tap, type ImportedLayer } from '@strata/store';
 
 /**
  * `commit`: a new image made of the container's image plus one layer holding what the
@@ -23,13 +23,7 @@ async function commitLeased(images: ImageStore, base: ImageRecord, fs: OverlayFs
   const w = await content.writer({ prehashed: true });
   let layer: ImportedLayer;
   try {
-    const tar = commitTar(fs);
-    const fanOut = (async function* () {
-      for await (const chunk of tar) {
-        await w.write(chunk);
-        yield chunk;
-      }
-    })();
+    const fanOut = tap(commitTar(fs), (chunk) => w.write(chunk));
     layer = await importLayer(content, fanOut, images.importOptions());
     // The importer reads to the end of the archive; whatever follows still goes to the blob.
     for await (const _ of fanOut) { /* written by the generator */ }

@@ -18,6 +18,17 @@ export function toAsyncIterable(body: AsyncIterable<Uint8Array> | ReadableStream
   })();
 }
 
+/**
+ * The chunks of `src`, each handed to `fn` (and awaited) before it is passed on: a blob
+ * writer and a consumer fed from one read, without ReadableStream.tee's copy per chunk.
+ */
+export async function* tap(src: AsyncIterable<Uint8Array>, fn: (c: Uint8Array) => void | Promise<void>): AsyncGenerator<Uint8Array> {
+  for await (const c of src) {
+    await fn(c);
+    yield c;
+  }
+}
+
 /** The parts, one after the other, in a new array. */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

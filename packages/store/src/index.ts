@@ -12,6 +12,6 @@ export { MemoryLayerStore, collectGarbage, type LayerStore } from './layer-store
 export { encodeLayer, decodeLayer, base64, unbase64 } from './layer-codec.js';
 export { IdbContentStore, IDB_CHUNK, readChunked } from './idb/idb-content-store.js';
 export { IdbLayerStore } from './idb/idb-layer-store.js';
-export { concatBytes, toAsyncIterable } from './bytes.js';
+export { concatBytes, tap, toAsyncIterable } from './bytes.js';
 export { guardQuota } from './idb/quota.js';
 export { tarHeader, tarPadding, TAR_END, type TarWriteEntry, type TarWriteType } from './tar-writer.js';

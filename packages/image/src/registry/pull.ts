@@ -1,4 +1,4 @@
-import { importLayer, type Digest, type HasherFactory } from '@strata/store';
+import { importLayer, tap, toAsyncIterable, type Digest, type HasherFactory } from '@strata/store';
 import type { ImageRecord, ImageStore } from '../image-store.js';
 import { INDEX_TYPES, isWasmPlatform, type Index, type Manifest } from '../media-types.js';
 import { formatReference, parseReference } from '../reference.js';
@@ -79,16 +79,10 @@ async function streamLayer(
     // One read of the body feeds both the blob writer and the importer, the same chunk to
     // each (neither changes it): ReadableStream.tee would copy every chunk for its second
     // branch. The importer pulls; each chunk is written to the store before it is handed on.
-    const reader = res.body!.getReader();
-    const fanOut = (async function* () {
-      for (;;) {
-        const r = await reader.read();
-        if (r.done) break;
-        await w.write(r.value);
-        onBytes(r.value.length);
-        yield r.value;
-      }
-    })();
+    const fanOut = tap(toAsyncIterable(res.body!), async (chunk) => {
+      await w.write(chunk);
+      onBytes(chunk.length);
+    });
     // The writer verifies the blob's digest at commit, before the layer is kept.
     const layer = await importLayer(store.content, fanOut, {
       expectedDiffId: diffId, verifiedDigest: digest, ...store.importOptions(hasher),

@@ -3,7 +3,7 @@ import { DigestMismatchError } from '../errors.js';
 import { webSha256, type HasherFactory } from '../hash.js';
 import type { Digest, LayerEntry, LayerIndex } from '../types.js';
 import { ChangesetBuilder } from './changeset-rules.js';
-import { toAsyncIterable } from '../bytes.js';
+import { tap, toAsyncIterable } from '../bytes.js';
 import { decompress, detectCompression, type Compression, type Gunzip } from './decompress.js';
 import { HASH_CHUNK, type HashOffload, type HashSession } from './hash-offload.js';
 import { readTar, type TarHeader } from './tar-reader.js';
@@ -94,7 +94,7 @@ export async function importLayer(
       tarHash?.update(chunk);
     });
     /** A file's blob: stored now, or (`offloaded`) once the offload gives its digest. */
-    const writeFile = async (entry: LayerEntry, size: number, bytes: Uint8Array | AsyncIterable<Uint8Array>, offloaded: Promise<Digest> | undefined, known: Digest | undefined) => {
+    const writeFile = async (entry: LayerEntry, fileSize: number, bytes: Uint8Array | AsyncIterable<Uint8Array>, offloaded: Promise<Digest> | undefined, known: Digest | undefined) => {
       const w = await target.writer({ prehashed: offloaded !== undefined || known !== undefined });
       try {
         if (bytes instanceof Uint8Array) await w.write(bytes);
@@ -106,7 +106,7 @@ export async function importLayer(
       const stored = (digest: Digest): void => {
         // A batch's blobs are not visible before its flush: discarding it is the cleanup.
         if (!batch && !w.existed) added.add(digest);
-        entry.content = { digest, size };
+        entry.content = { digest, size: fileSize };
       };
       if (offloaded) {
         const p = offloaded.then((d) => w.commit(d), async (e) => {
@@ -199,13 +199,6 @@ function entryOf(h: TarHeader): LayerEntry {
   })();
   if (Object.keys(h.xattrs).length > 0) e.xattrs = h.xattrs;
   return e;
-}
-
-async function* tap(src: AsyncIterable<Uint8Array>, fn: (c: Uint8Array) => void | Promise<void>): AsyncGenerator<Uint8Array> {
-  for await (const c of src) {
-    await fn(c);
-    yield c;
-  }
 }
 
 /** The chunks of `src`, none longer than `max` (views, not copies). */

@@ -19,11 +19,15 @@ export function writeFileAtomic(path: string, data: Uint8Array | string, options
     closeSync(fd);
   }
   renameSync(tmp, path);
-  if (!durable) return;
-  const dfd = openSync(dirname(path), 'r');
+  if (durable) syncDir(dirname(path));
+}
+
+/** Make a directory's entries durable (a rename into it, a file created in it). */
+export function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
   try {
-    fsyncSync(dfd);
+    fsyncSync(fd);
   } finally {
-    closeSync(dfd);
+    closeSync(fd);
   }
 }

@@ -12,6 +12,7 @@ import { prehashedDigest, type ContentBatch, type ContentStore, type ContentWrit
 import { DigestMismatchError, NotFoundError, StorageFullError } from '../errors.js';
 import { isDigest } from '../hash.js';
 import type { BlobReader, Digest } from '../types.js';
+import { syncDir } from './atomic-file.js';
 import { nodeSha256 } from './hash.js';
 
 /**
@@ -304,15 +305,6 @@ async function syncFiles(dir: string, paths: string[]): Promise<void> {
 const FSYNC_EACH_MAX = 64;
 const execFileAsync = promisify(execFile);
 const STALE_INGEST_MS = 60 * 60 * 1000;
-
-function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 function notFound(e: unknown, digest: Digest): Error {
   if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new NotFoundError(`blob ${digest} not found`, { cause: e });

@@ -17,7 +17,8 @@ const UNWRITTEN_GRACE_MS = 5_000;
  * Two waiters taking over one stale lock at the same instant could both enter: that needs a
  * process killed inside a section and two others waiting on it within microseconds.
  * Leases are files in `<root>/leases/`, one per lease, named by process: a collection sees
- * the other processes' leases, and ignores and removes those of processes that are gone.
+ * every process's leases, its own included, and ignores and removes those of processes that
+ * are gone. The in-process queue only spares this process's sections the polling.
  */
 export class DiskGuard implements StoreGuard {
   private readonly local = new LocalGuard();
@@ -42,24 +43,18 @@ export class DiskGuard implements StoreGuard {
   }
 
   async lease(): Promise<Lease> {
-    const local = await this.local.lease();
     const file = join(this.leaseDir, `${process.pid}-${this.nextLease++}`);
-    try {
-      // Under the lock: no collection is running, and none starts without seeing this file.
-      await this.exclusive(async () => {
-        mkdirSync(this.leaseDir, { recursive: true });
-        closeSync(openSync(file, 'wx'));
-      });
-    } catch (e) {
-      local.release();
-      throw e;
-    }
+    // Under the lock: no collection is running, and none starts without seeing this file
+    // (this process's collections too: the file names a live process).
+    await this.exclusive(async () => {
+      mkdirSync(this.leaseDir, { recursive: true });
+      closeSync(openSync(file, 'wx'));
+    });
     let held = true;
     return {
       release: () => {
         if (!held) return;
         held = false;
-        local.release();
         try {
           unlinkSync(file);
         } catch {
@@ -70,7 +65,6 @@ export class DiskGuard implements StoreGuard {
   }
 
   async leased(): Promise<boolean> {
-    if (await this.local.leased()) return true;
     let names: string[];
     try {
       names = readdirSync(this.leaseDir);

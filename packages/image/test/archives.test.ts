@@ -3,32 +3,20 @@
  * layout made by umoci; what `save` writes must satisfy skopeo and umoci.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryLayerStore, type Digest } from '@strata/store';
-import { DiskContentStore, DiskLayerStore, nodeSha256 } from '@strata/store/node';
+import { nodeSha256 } from '@strata/store/node';
 import { ImageError, ImageStore, MemoryImageMeta } from '../src/index.js';
-import { DiskImageMeta, loadImages, saveImages } from '../src/node/index.js';
+import { loadImages, saveImages } from '../src/node/index.js';
+import { diskStore, hello, tempDirs } from './fixtures.js';
 
-const hello = fileURLToPath(new URL('../../../examples/hello/image', import.meta.url));
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'strata-image-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-function diskStore(root = tmp()): ImageStore {
-  return new ImageStore(new DiskContentStore(root), new DiskLayerStore(root), new DiskImageMeta(root), { hasher: nodeSha256 });
-}
+const tmp = tempDirs('strata-image-');
 
 describe('load and save', () => {
   it('loads the umoci-made example layout with its name, layers and config', async () => {
-    const store = diskStore();
+    const store = diskStore(tmp());
     const loaded = await loadImages(store, hello);
     expect(loaded.map((l) => l.names)).toEqual([['strata-hello:latest']]);
     const img = await store.resolve('strata-hello');
@@ -38,7 +26,7 @@ describe('load and save', () => {
   });
 
   it('saves an OCI archive that skopeo inspects and umoci unpacks, and loads it back', async () => {
-    const store = diskStore();
+    const store = diskStore(tmp());
     await loadImages(store, hello);
     const out = join(tmp(), 'hello.tar');
     await saveImages(store, ['strata-hello:latest'], out);
@@ -48,13 +36,13 @@ describe('load and save', () => {
     execFileSync('skopeo', ['copy', `oci-archive:${out}`, `oci:${layout}:latest`], { stdio: 'pipe' });
     const bundle = join(tmp(), 'bundle');
     execFileSync('umoci', ['raw', 'unpack', '--rootless', '--image', `${layout}:latest`, bundle], { stdio: 'pipe' });
-    const again = diskStore();
+    const again = diskStore(tmp());
     const loaded = await loadImages(again, out);
     expect(loaded[0]!.id).toBe((await store.resolve('strata-hello')).id);
   });
 
   it('refuses a blob whose digest does not match, leaving the store as it was', async () => {
-    const store = diskStore();
+    const store = diskStore(tmp());
     const bad = join(tmp(), 'bad');
     execFileSync('cp', ['-r', hello, bad]);
     const blob = execFileSync('sh', ['-c', `ls ${bad}/blobs/sha256 | head -1`], { encoding: 'utf8' }).trim();

@@ -4,29 +4,19 @@
  * and a collection leaves alone what a pull, load or commit in flight has stored.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryContentStore, MemoryLayerStore, type Digest } from '@strata/store';
-import { DiskContentStore, DiskLayerStore, nodeSha256 } from '@strata/store/node';
+import { nodeSha256 } from '@strata/store/node';
 import { ImageStore, MemoryImageMeta } from '../src/index.js';
 import { DiskGuard } from '../src/node/disk-guard.js';
-import { DiskImageMeta, loadImages } from '../src/node/index.js';
+import { loadImages } from '../src/node/index.js';
+import { diskStore, hello, tempDirs } from './fixtures.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
-const hello = fileURLToPath(new URL('../../../examples/hello/image', import.meta.url));
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'strata-guard-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-const diskStore = (root: string) =>
-  new ImageStore(new DiskContentStore(root), new DiskLayerStore(root), new DiskImageMeta(root), { hasher: nodeSha256 });
+const tmp = tempDirs('strata-guard-');
 
 async function blobs(store: ImageStore): Promise<Digest[]> {
   const out: Digest[] = [];

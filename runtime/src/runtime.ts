@@ -4,7 +4,7 @@ import { OverlayFs, type Change } from '@strata/overlay';
 import { ImageError, ImageStore, type ImageRecord } from '@strata/image';
 import { DiskImageMeta } from '@strata/image/node';
 import type { Digest } from '@strata/store';
-import { DiskContentStore, DiskLayerStore, nodeGunzip, nodeHashOffload, nodeSha256 } from '@strata/store/node';
+import { DiskContentStore, DiskLayerStore, nodeGunzip, nodeFileHasher, nodeHashOffload, nodeSha256 } from '@strata/store/node';
 import { ContainerStore, type ContainerConfig, type ContainerState } from './container-store.js';
 import { EXIT, RuntimeError } from './exit-codes.js';
 import { commitImage } from './commit-image.js';
@@ -98,7 +98,7 @@ export class Runtime {
   private constructor(readonly root: string) {
     this.content = new DiskContentStore(root);
     this.layers = new DiskLayerStore(root);
-    this.images = new ImageStore(this.content, this.layers, new DiskImageMeta(root), { hasher: nodeSha256, gunzip: nodeGunzip, offload: nodeHashOffload() });
+    this.images = new ImageStore(this.content, this.layers, new DiskImageMeta(root), { hasher: nodeSha256, fileHasher: nodeFileHasher, gunzip: nodeGunzip, offload: nodeHashOffload() });
     this.containers = new ContainerStore(root);
   }
 

@@ -50,7 +50,7 @@ export class ImageError extends Error {
   override readonly name = 'ImageError';
 }
 
-export type ImportPlatform = Pick<ImportOptions, 'hasher' | 'gunzip' | 'offload'>;
+export type ImportPlatform = Pick<ImportOptions, 'hasher' | 'fileHasher' | 'gunzip' | 'offload'>;
 
 /** Caps on what is read into memory whole. */
 export const MAX_MANIFEST_BYTES = 4 * 2 ** 20;
@@ -66,8 +66,8 @@ export class ImageStore {
     readonly layers: LayerStore,
     private readonly meta: ImageMetaStore,
     /**
-     * What the platform gives layer imports: in Node `nodeSha256`, `nodeGunzip` and
-     * `nodeHashOffload()` (see ImportOptions); the portable ones otherwise.
+     * What the platform gives layer imports: in Node `nodeSha256`, `nodeFileHasher`,
+     * `nodeGunzip` and `nodeHashOffload()` (see ImportOptions); the portable ones otherwise.
      */
     private readonly platform: ImportPlatform = {},
   ) {}
@@ -177,7 +177,7 @@ export class ImageStore {
           if (!(await this.content.has(l.digest as Digest))) throw new ImageError(`missing layer blob ${l.digest}`);
           // The blob was verified against its digest when it was stored: the import need not
           // hash the compressed bytes again (the diffID is still checked).
-          const layer = await importLayer(this.content, this.content.stream(l.digest as Digest), {
+          const layer = await importLayer(this.content, this.content.source?.(l.digest as Digest) ?? this.content.stream(l.digest as Digest), {
             expectedDiffId: diffId, verifiedDigest: l.digest as Digest, ...this.importOptions(),
           });
           await this.layers.put(layer);

@@ -1,4 +1,5 @@
 import { isDigest } from './hash.js';
+import type { LayerSource } from './import/import-layer.js';
 import type { BlobReader, ContentSource, Digest } from './types.js';
 
 /**
@@ -23,6 +24,11 @@ export interface ContentStore extends ContentSource {
   get(digest: Digest): Promise<Uint8Array>;
   /** Streaming read of a blob. */
   stream(digest: Digest): ReadableStream<Uint8Array>;
+  /**
+   * The blob as a LayerSource, for an import of a stored layer (load, commit): optional,
+   * where the store can read a blob into buffers of the importer's (disk).
+   */
+  source?(digest: Digest): LayerSource;
   /** Store a small blob held in memory; returns its digest (verified against `expected`). */
   put(data: Uint8Array, expected?: Digest): Promise<Digest>;
   writer(options?: WriterOptions): Promise<ContentWriter>;
@@ -61,6 +67,12 @@ export interface WriterOptions {
 
 export interface ContentWriter {
   write(chunk: Uint8Array): Promise<void>;
+  /**
+   * `write`, where the caller gives the bytes away: it never changes or reuses `chunk`
+   * afterwards, so a store that keeps blobs as arrays (memory) may keep this one rather than
+   * a copy. Optional; an importer that reads into buffers of its own uses it.
+   */
+  adopt?(chunk: Uint8Array): Promise<void>;
   /** Bytes written so far (for resumed downloads). */
   readonly written: number;
   /**

@@ -1,16 +1,18 @@
 import { sha256 } from '@noble/hashes/sha2';
 import type { IHasher } from 'hash-wasm';
-import type { Digest } from './types.js';
+import type { Digest, DigestAlgorithm } from './types.js';
 
-/** An incremental sha256. */
+/** An incremental hash (sha256, or blake3 for file contents: see HasherFactory.algorithm). */
 export interface Hasher {
   update(chunk: Uint8Array): void;
-  /** `sha256:<hex>`; the hasher is finished afterwards. */
+  /** `<algorithm>:<hex>`; the hasher is finished afterwards. */
   digest(): Digest;
 }
 
 export interface HasherFactory {
   (): Hasher;
+  /** What its digests start with; sha256 when not said. */
+  readonly algorithm?: DigestAlgorithm;
   /**
    * The digest of bytes held whole, where the platform has a one-shot call cheaper than a
    * Hasher (a layer's small files are hashed this way, thousands a layer).
@@ -115,7 +117,7 @@ export function toHex(bytes: Uint8Array): string {
   return s;
 }
 
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
+const DIGEST = /^(sha256|blake3):[0-9a-f]{64}$/;
 
 export function isDigest(s: string): s is Digest {
   return DIGEST.test(s);

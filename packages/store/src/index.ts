@@ -3,7 +3,7 @@ export type { ContentBatch, ContentStore, ContentWriter, WriterOptions } from '.
 export { DigestMismatchError, LayerFormatError, NotFoundError, StorageFullError } from './errors.js';
 export { isDigest, toHex, webSha256, type Hasher, type HasherFactory } from './hash.js';
 export { MemoryContentStore } from './memory-content-store.js';
-export { importLayer, type ImportedLayer, type ImportOptions } from './import/import-layer.js';
+export { importLayer, type ImportedLayer, type ImportOptions, type LayerSource } from './import/import-layer.js';
 export { HASH_CHUNK, type HashOffload, type HashSession } from './import/hash-offload.js';
 export { ChangesetBuilder } from './import/changeset-rules.js';
 export { readTar, type TarEntry, type TarHeader } from './import/tar-reader.js';

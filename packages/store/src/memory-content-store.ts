@@ -63,6 +63,12 @@ export class MemoryContentStore implements ContentStore {
         chunks.push(new Uint8Array(chunk));
         written += chunk.length;
       },
+      async adopt(chunk) {
+        if (done) throw new Error('content writer already finished');
+        h?.update(chunk);
+        chunks.push(chunk);
+        written += chunk.length;
+      },
       async commit(expected) {
         if (done) throw new Error('content writer already finished');
         const given = h ? undefined : prehashedDigest(expected);

@@ -3,8 +3,14 @@
  * every backend (memory, disk, IndexedDB) and every consumer agrees on one shape.
  */
 
-/** `sha256:<64 hex>`: the only digest algorithm accepted. */
-export type Digest = `sha256:${string}`;
+/**
+ * `<algorithm>:<64 hex>`. Everything OCI names (blobs, diffIDs, image IDs) is sha256; the
+ * contents of imported layers' files may be addressed by blake3 instead, where the platform
+ * hashes that faster (`nodeFileHasher` in `@strata/store/node`).
+ */
+export type Digest = `${DigestAlgorithm}:${string}`;
+
+export type DigestAlgorithm = 'sha256' | 'blake3';
 
 /** A reference to file contents in the ContentStore. */
 export interface ContentRef {

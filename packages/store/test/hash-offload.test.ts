@@ -14,6 +14,7 @@ import {
 import { DiskContentStore, HashWorkerError, nodeGunzip, nodeHashOffload, nodeSha256 } from '../src/node/index.js';
 import { WorkerHashOffload } from '../src/node/hash-worker.js';
 import { listAll } from './suite/conformance.js';
+import { seededBytes as bytes } from './suite/seeded-bytes.js';
 import { dribble, makeTar, once, type TarItem } from './suite/tar-builder.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
@@ -22,26 +23,16 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** Bytes that differ per seed, so every file is its own blob. */
-function bytes(size: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let x = seed * 2654435761 >>> 0 || 1;
-  for (let i = 0; i < size; i += 4) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 /**
- * ~14 MiB: past the size below which a session hashes on its own thread, several times the
- * worker's ring (so it wraps and applies back-pressure), one file larger than the ring
- * (hashed as it streams past), files around the read-piece size, small files that stay on
- * the importing thread, and hard links to offloaded files (which need their digest at once).
+ * ~17 MiB: past the size below which a session hashes on its own thread, twice the worker's
+ * ring (so it wraps and applies back-pressure), one file larger than the ring (hashed as it
+ * streams past), files around the read-piece size, small files that stay on the importing
+ * thread, and hard links to offloaded files (which need their digest at once).
  */
 const big: TarItem[] = [
   { name: 'bin', type: 'directory' },
-  { name: 'bin/huge', data: bytes(6 * 2 ** 20 + 123, 1) },
+  { name: 'bin/huge', data: bytes(9 * 2 ** 20 + 123, 1) },
   ...Array.from({ length: 40 }, (_, i) => ({ name: `bin/f${i}`, data: bytes(((i * 37) % 300) * 1024 + i, i + 10) })),
   { name: 'bin/huge-link', type: 'link' as const, linkname: 'bin/huge' },
   { name: 'bin/f7-link', type: 'link' as const, linkname: 'bin/f7' },

@@ -16,6 +16,11 @@ export interface ImportOptions {
   /** The digest the blob as given must have (the compressed layer, as a manifest names it). */
   expectedDigest?: Digest;
   hasher?: HasherFactory;
+  /**
+   * The hash that addresses the files' contents (`nodeFileHasher` in Node: BLAKE3); default
+   * `hasher`. The layer's own digests (diffID, blob) are sha256 whatever this is.
+   */
+  fileHasher?: HasherFactory;
   /** A faster gzip decoder than DecompressionStream, where the platform has one. */
   gunzip?: Gunzip;
   /**
@@ -30,6 +35,23 @@ export interface ImportOptions {
    * by the platform (`nodeHashOffload` in Node); without it every byte is hashed here.
    */
   offload?: HashOffload;
+}
+
+/**
+ * A layer read in chunks that become the importer's own (a file: `layerFile` in
+ * `@strata/store/node`), unlike a stream's, which its producer may reuse. The importer may
+ * give them away: a store that keeps blobs as arrays (memory) keeps a file's bytes as they
+ * were read instead of copying them once more (see `ContentWriter.adopt`).
+ */
+export interface LayerSource {
+  /**
+   * The next bytes of the layer, in a buffer no one else holds; undefined at the end.
+   * `done`: a chunk this source gave that the importer has finished with and kept no part
+   * of, which the source may read into again rather than allocate another.
+   */
+  nextChunk(done?: Uint8Array): Promise<Uint8Array | undefined>;
+  /** Release what reading holds (a file descriptor); the importer calls it when it is done. */
+  close?(): Promise<void>;
 }
 
 /** A layer after import: its index plus what was measured on the way. */
@@ -58,10 +80,11 @@ export interface ImportedLayer extends LayerIndex {
  */
 export async function importLayer(
   content: ContentStore,
-  body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
+  body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array> | LayerSource,
   options: ImportOptions = {},
 ): Promise<ImportedLayer> {
   const hasher = options.hasher ?? webSha256;
+  const fileHasher = options.fileHasher ?? hasher;
   const raw = hasher();
   let session: HashSession | undefined;
   const share = new OffloadShare();
@@ -73,14 +96,23 @@ export async function importLayer(
   // The files' blobs, made durable together once the layer has checked out (disk store).
   const batch = content.batch?.();
   const target = batch ?? content;
+  // The buffers a store kept (ContentWriter.adopt): a LayerSource may not read into them again.
+  const adopted = new WeakSet<ArrayBufferLike>();
   try {
-    const source = peekable(toAsyncIterable(body));
+    const owned = 'nextChunk' in body;
+    // Chunks go back to the source only when nothing decompresses them: a decoder may still
+    // hold its input when it asks for more.
+    let recycle = false;
+    const source = peekable(owned ? chunksOf(body, (c) => recycle && !adopted.has(c.buffer)) : toAsyncIterable(body));
     const head = await source.peek(4);
     const compression = options.compression === undefined || options.compression === 'auto' ? detectCompression(head) : options.compression;
+    // Bodies are views of the importer's own buffers only when nothing decompressed them.
+    const adoptable = owned && compression === 'none';
+    recycle = adoptable;
     // An uncompressed layer's digest is its diffID: one its caller verified is not hashed
     // again, and another is hashed once.
     const knownDiffId = compression === 'none' ? options.verifiedDigest : undefined;
-    session = options.offload?.open({ diffId: knownDiffId === undefined });
+    session = options.offload?.open({ diffId: knownDiffId === undefined, files: fileHasher.algorithm ?? 'sha256' });
     const tarHash = session || knownDiffId ? undefined : hasher();
     const hashRaw = options.verifiedDigest === undefined;
     const rawSource = compression === 'none' ? source : tap(source, (chunk) => {
@@ -95,10 +127,24 @@ export async function importLayer(
     });
     /** A file's blob: stored now, or (`offloaded`) once the offload gives its digest. */
     const writeFile = async (entry: LayerEntry, fileSize: number, bytes: Uint8Array | AsyncIterable<Uint8Array>, offloaded: Promise<Digest> | undefined, known: Digest | undefined) => {
-      const w = await target.writer({ prehashed: offloaded !== undefined || known !== undefined });
+      // Always prehashed: the store's own hash need not be the files' (fileHasher).
+      const w = await target.writer({ prehashed: true });
+      const h = offloaded || known ? undefined : fileHasher();
       try {
-        if (bytes instanceof Uint8Array) await w.write(bytes);
-        else for await (const chunk of bytes) await w.write(chunk);
+        if (bytes instanceof Uint8Array) {
+          h?.update(bytes);
+          if (adoptable && w.adopt && fileSize >= ADOPT_MIN) {
+            adopted.add(bytes.buffer);
+            await w.adopt(bytes);
+          } else {
+            await w.write(bytes);
+          }
+        } else {
+          for await (const chunk of bytes) {
+            h?.update(chunk);
+            await w.write(chunk);
+          }
+        }
       } catch (e) {
         await w.abort();
         throw e;
@@ -116,7 +162,7 @@ export async function importLayer(
         pending.add(p);
         p.then(() => pending.delete(p), () => { /* stays in pending: awaited below */ });
       } else {
-        stored(await w.commit(known));
+        stored(await w.commit(known ?? h!.digest()));
       }
     };
     const builder = new ChangesetBuilder();
@@ -131,7 +177,7 @@ export async function importLayer(
         // Named before its bytes are read: the session's ordering rule.
         const offloaded = session && share.take(header.size, pending.size) ? session.file(offset, header.size) : undefined;
         // A body held whole is hashed in one call, and its writer need not hash it again.
-        const known = !offloaded && data && hasher.once ? hasher.once(data) : undefined;
+        const known = !offloaded && data && fileHasher.once ? fileHasher.once(data) : undefined;
         // Nor written at all when it is stored already (a layer's repeated files, content
         // that another layer brought).
         if (known !== undefined && (batch ? batch.holds?.(known) : content.holds?.(known))) entry.content = { digest: known, size: header.size };
@@ -159,6 +205,7 @@ export async function importLayer(
     throw e;
   } finally {
     session?.close();
+    if ('nextChunk' in body) await body.close?.();
   }
 }
 
@@ -184,6 +231,28 @@ class OffloadShare {
 }
 
 const OFFLOAD_SHARE = 0.5;
+
+/**
+ * Smaller files are copied even where their bytes could be adopted: an adopted view keeps
+ * its whole chunk alive, and a layer of small files would keep its tar headers and
+ * padding (a block each) and the bytes of files stored already along with them.
+ */
+const ADOPT_MIN = 16 * 1024;
+
+/**
+ * A LayerSource's chunks. Reading the tar, the generator is asked for the next only once
+ * everything below it (the tar reader, the stores' writes) is done with the last one, which
+ * then goes back to the source when `reusable` says so.
+ */
+async function* chunksOf(src: LayerSource, reusable: (chunk: Uint8Array) => boolean): AsyncGenerator<Uint8Array> {
+  let last: Uint8Array | undefined;
+  for (;;) {
+    const c = await src.nextChunk(last && reusable(last) ? last : undefined);
+    if (c === undefined) return;
+    last = c;
+    yield c;
+  }
+}
 
 function entryOf(h: TarHeader): LayerEntry {
   const base = { mode: h.mode, uid: h.uid, gid: h.gid, mtimeNs: h.mtimeNs };

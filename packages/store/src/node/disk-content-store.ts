@@ -11,18 +11,21 @@ import { promisify } from 'node:util';
 import { prehashedDigest, type ContentBatch, type ContentStore, type ContentWriter, type WriterOptions } from '../content-store.js';
 import { DigestMismatchError, NotFoundError, StorageFullError } from '../errors.js';
 import { isDigest } from '../hash.js';
-import type { BlobReader, Digest } from '../types.js';
+import type { BlobReader, Digest, DigestAlgorithm } from '../types.js';
+import type { LayerSource } from '../import/import-layer.js';
 import { syncDir } from './atomic-file.js';
+import { layerFile } from './layer-file.js';
 import { nodeSha256 } from './hash.js';
 
 /**
- * Blobs on disk, as containerd lays them out: `<root>/blobs/sha256/<hex>`, written through
+ * Blobs on disk, as containerd lays them out: `<root>/blobs/<algorithm>/<hex>`, written through
  * `<root>/ingest/<random>` (write, fsync, rename; a batch syncs many at once, see `batch`):
  * a blob is either complete and verified or not there at all, whatever moment a crash
  * comes. What a crash leaves in `ingest/` is removed, before a write, once nothing has written
  * to it for an hour. Reads for the overlay are synchronous (`readSync` on a cached descriptor).
  */
 export class DiskContentStore implements ContentStore {
+  /** `<root>/blobs`, with a directory per algorithm. */
   private readonly blobs: string;
   private readonly ingest: string;
   /** Open descriptors by digest, least recently used first. */
@@ -37,9 +40,9 @@ export class DiskContentStore implements ContentStore {
   private ingestCount = 0;
 
   constructor(readonly root: string, private readonly maxOpenFiles = 128) {
-    this.blobs = join(root, 'blobs', 'sha256');
+    this.blobs = join(root, 'blobs');
     this.ingest = join(root, 'ingest');
-    mkdirSync(this.blobs, { recursive: true });
+    for (const algorithm of ALGORITHMS) mkdirSync(join(this.blobs, algorithm), { recursive: true });
     mkdirSync(this.ingest, { recursive: true });
   }
 
@@ -63,8 +66,8 @@ export class DiskContentStore implements ContentStore {
   }
 
   path(digest: Digest): string {
-    if (!isDigest(digest)) throw new NotFoundError(`not a sha256 digest: ${digest}`);
-    return join(this.blobs, digest.slice(7));
+    if (!isDigest(digest)) throw new NotFoundError(`not a digest: ${digest}`);
+    return join(this.blobs, digest.slice(0, 6), digest.slice(7));
   }
 
   async has(digest: Digest): Promise<boolean> {
@@ -77,6 +80,12 @@ export class DiskContentStore implements ContentStore {
     } catch (e) {
       throw notFound(e, digest);
     }
+  }
+
+  /** The blob for `importLayer`, read from its file (see layerFile). */
+  source(digest: Digest): LayerSource {
+    if (!existsSync(this.path(digest))) throw new NotFoundError(`blob ${digest} not found`);
+    return layerFile(this.path(digest));
   }
 
   stream(digest: Digest): ReadableStream<Uint8Array> {
@@ -122,11 +131,12 @@ export class DiskContentStore implements ContentStore {
           removeAll();
           throw e;
         }
+        const algorithms = new Set([...pending.keys()].map((d) => d.slice(0, 6)));
         // A blob another writer stored meanwhile is replaced by the same bytes, verified by
         // the same digest; descriptors open on it keep reading the old, identical file.
         for (const [digest, tmp] of pending) renameSync(tmp, this.path(digest));
         pending.clear();
-        syncDir(this.blobs);
+        for (const algorithm of algorithms) syncDir(join(this.blobs, algorithm));
       },
       discard: async () => {
         active = false;
@@ -216,9 +226,11 @@ export class DiskContentStore implements ContentStore {
   }
 
   async *list(): AsyncIterable<Digest> {
-    for (const name of readdirSync(this.blobs)) {
-      const d = `sha256:${name}`;
-      if (isDigest(d)) yield d;
+    for (const algorithm of ALGORITHMS) {
+      for (const name of readdirSync(join(this.blobs, algorithm))) {
+        const d = `${algorithm}:${name}` as const;
+        if (isDigest(d)) yield d;
+      }
     }
   }
 
@@ -305,6 +317,8 @@ async function syncFiles(dir: string, paths: string[]): Promise<void> {
 const FSYNC_EACH_MAX = 64;
 const execFileAsync = promisify(execFile);
 const STALE_INGEST_MS = 60 * 60 * 1000;
+/** Both names are six letters: a digest's directory is its first six characters. */
+const ALGORITHMS = ['sha256', 'blake3'] as const satisfies readonly DigestAlgorithm[];
 
 function notFound(e: unknown, digest: Digest): Error {
   if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new NotFoundError(`blob ${digest} not found`, { cause: e });

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { HASH_CHUNK, type HashOffload, type HashSession } from '../import/hash-offload.js';
-import type { Digest } from '../types.js';
-import { nodeSha256Once } from './hash.js';
-import { ringHasher, type RingMessage, type RingReply } from './ring-hasher.js';
+import type { Digest, DigestAlgorithm } from '../types.js';
+import { blake3AddonPath, nodeFileHasher, nodeSha256, nodeSha256Once } from './hash.js';
+import { ringHasher, type FileHash, type RingMessage, type RingReply } from './ring-hasher.js';
 
 /**
  * The hashing worker, as source: it needs only node:crypto and worker_threads, and as an
@@ -12,18 +12,33 @@ import { ringHasher, type RingMessage, type RingReply } from './ring-hasher.js';
  */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
 // A transform that keeps function names (tsx, esbuild's keepNames) wraps inner functions
 // in calls to its __name helper, which lives outside the function: an identity does here.
 const __name = (f) => f;
-const hasher = (${String(ringHasher)})(require('node:crypto').createHash);
+let blake3;
+const fileHash = (algorithm) => {
+  if (algorithm === 'blake3') {
+    blake3 ??= require(${JSON.stringify(blake3AddonPath ?? '')});
+    const h = new blake3.Blake3Hasher();
+    return { update: (c) => h.update(c), digest: () => 'blake3:' + h.digest('hex') };
+  }
+  const h = createHash('sha256');
+  return { update: (c) => h.update(c), digest: () => 'sha256:' + h.digest('hex') };
+};
+const hasher = (${String(ringHasher)})(createHash, fileHash);
 parentPort.on('message', (m) => {
   const reply = hasher.handle(m);
   if (reply) parentPort.postMessage(reply);
 });
 `;
 
-/** Bytes of tar stream a session may hold ahead of the worker. */
-const RING = 4 * 2 ** 20;
+/**
+ * Bytes of tar stream a session may hold ahead of the worker: more than LOCAL_LIMIT plus a
+ * chunk (see onWorkerFailure), and room for the two threads' pace to vary — 4 MiB with
+ * 1 MiB chunks left the importing thread waiting for room.
+ */
+const RING = 8 * 2 ** 20;
 /** Tell the worker about new bytes once this many have come (a message costs ~0.1 ms). */
 const POST_EVERY = 2 ** 20;
 /**
@@ -81,10 +96,12 @@ export class WorkerHashOffload implements NodeHashOffload {
     return this.worker?.threadId;
   }
 
-  open(options: { diffId?: boolean } = {}): HashSession | undefined {
-    if (this.active) return undefined;
+  open(options: { diffId?: boolean; files?: DigestAlgorithm } = {}): HashSession | undefined {
+    const files = options.files ?? 'sha256';
+    // BLAKE3 only from the addon nodeFileHasher uses: the same digests either side.
+    if (this.active || (files === 'blake3' && nodeFileHasher.algorithm !== 'blake3')) return undefined;
     this.ring ??= new SharedArrayBuffer(RING);
-    this.active = new WorkerSession(this, this.nextId++, this.ring, options.diffId ?? true);
+    this.active = new WorkerSession(this, this.nextId++, this.ring, options.diffId ?? true, files);
     return this.active;
   }
 
@@ -163,6 +180,7 @@ class WorkerSession implements HashSession {
     readonly id: number,
     private readonly ring: SharedArrayBuffer,
     private readonly withDiffId: boolean,
+    private readonly fileAlgorithm: DigestAlgorithm,
   ) {
     this.bytes = new Uint8Array(ring);
   }
@@ -230,8 +248,8 @@ class WorkerSession implements HashSession {
   onReply(r: RingReply): void {
     this.answered = true;
     this.released = r.released;
-    for (const [fid, hex] of r.files) {
-      this.files.get(fid)?.resolve(`sha256:${hex}` as Digest);
+    for (const [fid, digest] of r.files) {
+      this.files.get(fid)?.resolve(digest as Digest);
       this.files.delete(fid);
     }
     if (r.finished) this.finished?.resolve(r.diffId === undefined ? undefined : `sha256:${r.diffId}` as Digest);
@@ -263,15 +281,15 @@ class WorkerSession implements HashSession {
       this.takeOver();
       return;
     }
-    this.send({ id: this.id, open: this.ring, diffId: this.withDiffId });
+    this.send({ id: this.id, open: this.ring, diffId: this.withDiffId, files: this.fileAlgorithm });
   }
 
   /** Go on hashing here, from the first byte, with the worker's code. */
   private takeOver(): void {
     this.where = 'here';
     this.worker = undefined;
-    this.local = ringHasher(createHash);
-    this.send({ id: this.id, open: this.ring, diffId: this.withDiffId });
+    this.local = ringHasher(createHash, localFileHash);
+    this.send({ id: this.id, open: this.ring, diffId: this.withDiffId, files: this.fileAlgorithm });
     // Every file named so far, whether or not the worker was told about it.
     this.named = [...this.files].map(([fid, f]) => [fid, f.start, f.size]);
     this.posted = 0;
@@ -315,7 +333,8 @@ class WorkerSession implements HashSession {
 
   /** Below LOCAL_LIMIT the whole stream is in the ring: files are hashed from there, here. */
   private hashNamedLocally(): void {
-    for (const f of this.files.values()) f.resolve(nodeSha256Once(this.bytes.subarray(f.start, f.start + f.size)));
+    const once = this.fileAlgorithm === 'blake3' ? nodeFileHasher.once! : nodeSha256Once;
+    for (const f of this.files.values()) f.resolve(once(this.bytes.subarray(f.start, f.start + f.size)));
     this.files.clear();
     this.named = [];
   }
@@ -327,3 +346,6 @@ class WorkerSession implements HashSession {
 }
 
 const copy = Buffer.prototype.copy as (this: Uint8Array, target: Uint8Array, targetStart: number, sourceStart?: number, sourceEnd?: number) => number;
+
+/** `ringHasher`'s file hashes on this thread: the same hashers the importer's own. */
+const localFileHash = (algorithm: DigestAlgorithm): FileHash => (algorithm === 'blake3' ? nodeFileHasher : nodeSha256)();

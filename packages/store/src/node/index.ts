@@ -1,7 +1,8 @@
 export { DiskContentStore } from './disk-content-store.js';
 export { DiskLayerStore } from './disk-layer-store.js';
 export { importDirectory } from './import-directory.js';
-export { nodeSha256, nodeSha256Once } from './hash.js';
+export { nodeFileHasher, nodeSha256, nodeSha256Once } from './hash.js';
 export { writeFileAtomic } from './atomic-file.js';
 export { nodeGunzip } from './gunzip.js';
 export { HashWorkerError, nodeHashOffload, type NodeHashOffload } from './hash-worker.js';
+export { layerFile } from './layer-file.js';

@@ -1,8 +1,15 @@
 import type { Hash } from 'node:crypto';
 
+/** A file's incremental hash, as `ringHasher` is given it. */
+export interface FileHash {
+  update(chunk: Uint8Array): void;
+  /** `<algorithm>:<hex>`. */
+  digest(): string;
+}
+
 /** A message from a session to whoever hashes its ring (see `ringHasher`). */
 export type RingMessage =
-  | { id: number; open: SharedArrayBuffer; diffId: boolean }
+  | { id: number; open: SharedArrayBuffer; diffId: boolean; files: 'sha256' | 'blake3' }
   | { id: number; close: true }
   | { id: number; start: number; end: number; files: [fid: number, start: number, size: number][]; finish: boolean };
 
@@ -11,7 +18,7 @@ export interface RingReply {
   id: number;
   /** The stream position below which the session may overwrite its ring. */
   released: number;
-  /** Files finished with this message: [fid, sha256 hex]. */
+  /** Files finished with this message: [fid, digest]. */
   files: [number, string][];
   /** The answer to the last message: every named file is settled. */
   finished?: true;
@@ -28,13 +35,17 @@ export interface RingReply {
  *
  * It runs in the hashing worker, and on the importing thread when that worker could not
  * start. The worker gets it as source (`String(ringHasher)`), so it must stay one
- * self-contained function: no imports, no outer names, `createHash` passed in.
+ * self-contained function: no imports, no outer names, its hashes passed in — node:crypto's
+ * for the diffID, `fileHash` for the files (`<algorithm>:<hex>` digests).
  */
-export function ringHasher(createHash: (algorithm: 'sha256') => Hash): { handle(m: RingMessage): RingReply | undefined } {
-  interface Task { fid: number; pos: number; end: number; h: Hash }
-  interface Session { ring: Uint8Array; end: number; diff: Hash | null; tasks: Task[] }
+export function ringHasher(
+  createHash: (algorithm: 'sha256') => Hash,
+  fileHash: (algorithm: 'sha256' | 'blake3') => FileHash,
+): { handle(m: RingMessage): RingReply | undefined } {
+  interface Task { fid: number; pos: number; end: number; h: FileHash }
+  interface Session { ring: Uint8Array; end: number; diff: Hash | null; files: 'sha256' | 'blake3'; tasks: Task[] }
   const sessions = new Map<number, Session>();
-  const update = (s: Session, h: Hash, from: number, to: number): void => {
+  const update = (s: Session, h: Hash | FileHash, from: number, to: number): void => {
     while (from < to) {
       const off = from % s.ring.length;
       const n = Math.min(to - from, s.ring.length - off);
@@ -45,7 +56,7 @@ export function ringHasher(createHash: (algorithm: 'sha256') => Hash): { handle(
   return {
     handle(m) {
       if ('open' in m) {
-        sessions.set(m.id, { ring: new Uint8Array(m.open), end: 0, diff: m.diffId ? createHash('sha256') : null, tasks: [] });
+        sessions.set(m.id, { ring: new Uint8Array(m.open), end: 0, diff: m.diffId ? createHash('sha256') : null, files: m.files, tasks: [] });
         return undefined;
       }
       const s = sessions.get(m.id);
@@ -54,7 +65,7 @@ export function ringHasher(createHash: (algorithm: 'sha256') => Hash): { handle(
         sessions.delete(m.id);
         return undefined;
       }
-      for (const [fid, start, size] of m.files) s.tasks.push({ fid, pos: start, end: start + size, h: createHash('sha256') });
+      for (const [fid, start, size] of m.files) s.tasks.push({ fid, pos: start, end: start + size, h: fileHash(s.files) });
       if (s.diff) update(s, s.diff, s.end, m.end);
       s.end = m.end;
       const files: [number, string][] = [];
@@ -65,7 +76,7 @@ export function ringHasher(createHash: (algorithm: 'sha256') => Hash): { handle(
           update(s, t.h, t.pos, to);
           t.pos = to;
         }
-        if (t.pos === t.end) files.push([t.fid, t.h.digest('hex')]);
+        if (t.pos === t.end) files.push([t.fid, t.h.digest()]);
         else s.tasks[keep++] = t;
       }
       s.tasks.length = keep;

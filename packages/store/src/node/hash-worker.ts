@@ -6,20 +6,22 @@ import { blake3AddonPath, nodeFileHasher, nodeSha256, nodeSha256Once } from './h
 import { ringHasher, type FileHash, type RingMessage, type RingReply } from './ring-hasher.js';
 
 /**
- * The hashing worker, as source: it needs only node:crypto and worker_threads, and as an
- * eval'd script it runs the same from the TypeScript sources, the built package and the
- * CLI bundle, none of which would agree on where a separate worker file lives.
+ * The hashing worker, as source: it needs only Node's own modules and the BLAKE3 addon (by
+ * the path this thread resolved), and as an eval'd script it runs the same from the
+ * TypeScript sources, the built package and the CLI bundle, none of which would agree on
+ * where a separate worker file lives.
  */
-const WORKER_SOURCE = `
+const workerSource = (): string => `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 // A transform that keeps function names (tsx, esbuild's keepNames) wraps inner functions
 // in calls to its __name helper, which lives outside the function: an identity does here.
 const __name = (f) => f;
+const blake3Path = ${JSON.stringify(blake3AddonPath() ?? '')};
 let blake3;
 const fileHash = (algorithm) => {
   if (algorithm === 'blake3') {
-    blake3 ??= require(${JSON.stringify(blake3AddonPath ?? '')});
+    blake3 ??= require(blake3Path);
     const h = new blake3.Blake3Hasher();
     return { update: (c) => h.update(c), digest: () => 'blake3:' + h.digest('hex') };
   }
@@ -108,7 +110,7 @@ export class WorkerHashOffload implements NodeHashOffload {
   /** Called by the session when it outgrows LOCAL_LIMIT; throws when no worker can start. */
   attach(): Worker {
     if (!this.worker) {
-      const w = this.spawn(WORKER_SOURCE);
+      const w = this.spawn(workerSource());
       w.on('message', (r: RingReply) => {
         if (r.id === this.active?.id) this.active.onReply(r);
       });

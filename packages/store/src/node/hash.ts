@@ -23,42 +23,56 @@ nodeSha256.once = nodeSha256Once;
 
 type Blake3Addon = typeof import('@napi-rs/blake-hash');
 
-/** Where the BLAKE3 addon's module is, for the hashing worker (undefined without it). */
-export const blake3AddonPath: string | undefined = (() => {
-  try {
-    return createRequire(import.meta.url).resolve('@napi-rs/blake-hash');
-  } catch {
-    return undefined;
-  }
-})();
+/**
+ * The BLAKE3 addon, loaded at its first use (a process that imports nothing — `strata run` —
+ * does not pay for the dlopen), or null where it does not load: no build for this platform.
+ */
+let addon: { path: string; module: Blake3Addon } | null | undefined;
 
-function loadBlake3(): Blake3Addon | undefined {
-  try {
-    return blake3AddonPath === undefined ? undefined : (createRequire(import.meta.url)(blake3AddonPath) as Blake3Addon);
-  } catch {
-    // No build for this platform: files are addressed by sha256.
-    return undefined;
+function blake3Addon(): { path: string; module: Blake3Addon } | null {
+  if (addon === undefined) {
+    try {
+      const require = createRequire(import.meta.url);
+      const path = require.resolve('@napi-rs/blake-hash');
+      addon = { path, module: require(path) as Blake3Addon };
+    } catch {
+      addon = null;
+    }
   }
+  return addon;
+}
+
+/** Where the BLAKE3 addon's module is, for the hashing worker (undefined without it). */
+export function blake3AddonPath(): string | undefined {
+  return blake3Addon()?.path;
 }
 
 /**
  * The content address of imported files: BLAKE3, from the native build of @napi-rs/blake-hash
  * (3.7–5 GB/s here against node:crypto sha256's 1.1–1.7), where the addon loads; sha256
- * otherwise. A layer import hashes every byte twice — the tar for its diffID, which OCI
- * fixes as sha256, and each file for its address, which is ours to choose — and on two
- * cores the second pass decided how far behind `tar -x` an import stays. BLAKE3 is a
- * cryptographic hash (a store shared by several images must not let one file pose as
- * another); file digests say their algorithm, so a store holds both kinds.
+ * otherwise (`algorithm` says which). A layer import hashes every byte twice — the tar for
+ * its diffID, which OCI fixes as sha256, and each file for its address, which is ours to
+ * choose — and on two cores the second pass decided how far behind `tar -x` an import
+ * stays. BLAKE3 is a cryptographic hash (a store shared by several images must not let one
+ * file pose as another); file digests say their algorithm, so a store holds both kinds.
  */
-export const nodeFileHasher: HasherFactory = (() => {
-  const b3 = loadBlake3();
-  if (!b3) return nodeSha256;
-  const once = (data: Uint8Array): Digest => `blake3:${b3.blake3(data as Buffer).toString('hex')}`;
-  return Object.assign((): Hasher => {
+export const nodeFileHasher: HasherFactory = Object.defineProperties(
+  (): Hasher => {
+    const b3 = blake3Addon()?.module;
+    if (!b3) return nodeSha256();
     const h = new b3.Blake3Hasher();
     return {
       update: (chunk) => void h.update(chunk as Buffer),
       digest: () => `blake3:${h.digest('hex')}` as Digest,
     };
-  }, { once, algorithm: 'blake3' as const });
-})();
+  },
+  {
+    once: {
+      value: (data: Uint8Array): Digest => {
+        const b3 = blake3Addon()?.module;
+        return b3 ? `blake3:${b3.blake3(data as Buffer).toString('hex')}` : nodeSha256Once(data);
+      },
+    },
+    algorithm: { get: () => (blake3Addon() ? 'blake3' : 'sha256'), enumerable: true },
+  },
+);

@@ -57,6 +57,10 @@ describe('load and save', () => {
     const root = tmp();
     const store = diskStore(root);
     await loadImages(store, hello);
+    // The files' blobs are addressed by BLAKE3, the image's own by sha256: both are collected.
+    const stored: Digest[] = [];
+    for await (const d of store.content.list()) stored.push(d);
+    expect(new Set(stored.map((d) => d.slice(0, 6)))).toEqual(new Set(['sha256', 'blake3']));
     await store.tag('strata-hello', 'other:1');
     const first = await store.remove('other:1');
     expect(first).toEqual({ untagged: ['other:1'] });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
-import { DiskContentStore, DiskLayerStore, nodeSha256 } from '@strata/store/node';
+import { DiskContentStore, DiskLayerStore, nodeFileHasher, nodeSha256 } from '@strata/store/node';
 import { ImageStore } from '../src/index.js';
 import { DiskImageMeta } from '../src/node/index.js';
 
@@ -24,5 +24,5 @@ export function tempDirs(prefix: string): () => string {
 
 /** An image store on disk at `root`, as the runtime makes one. */
 export function diskStore(root: string): ImageStore {
-  return new ImageStore(new DiskContentStore(root), new DiskLayerStore(root), new DiskImageMeta(root), { hasher: nodeSha256 });
+  return new ImageStore(new DiskContentStore(root), new DiskLayerStore(root), new DiskImageMeta(root), { hasher: nodeSha256, fileHasher: nodeFileHasher });
 }

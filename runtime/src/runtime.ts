@@ -288,6 +288,8 @@ export class Runtime {
       ContainersStopped: containers.filter((c) => c.state.status !== 'running').length,
       Layers: (await this.layers.list()).length,
       Blobs: blobs,
+      // Pulls, loads and commits in progress; while one is, `rmi` collects nothing.
+      Leases: await this.images.leases(),
       ServerVersion: '0.1.0',
     };
   }

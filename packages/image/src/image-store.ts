@@ -85,6 +85,11 @@ export class ImageStore {
     }
   }
 
+  /** Pulls, loads and commits in progress on this store, in any process that shares it (`info`). */
+  leases(): Promise<number> {
+    return this.meta.guard.leases();
+  }
+
   /** Read, change and replace the image list, with no other change in between. */
   private update<T>(change: (s: ImageState) => T): Promise<T> {
     return this.meta.guard.exclusive(async () => {
@@ -250,7 +255,7 @@ export class ImageStore {
    */
   async gc(extraLayers: Iterable<Digest> = []): Promise<{ layers: Digest[]; blobs: Digest[]; deferred?: true }> {
     return this.meta.guard.exclusive(async () => {
-      if (await this.meta.guard.leased()) return { layers: [], blobs: [], deferred: true as const };
+      if ((await this.meta.guard.leases()) > 0) return { layers: [], blobs: [], deferred: true as const };
       const s = await this.meta.load();
       const keepLayers = new Set<Digest>(extraLayers);
       const keepBlobs = new Set<Digest>();

@@ -14,13 +14,13 @@
  *
  * Lifecycle: `exclusive(fn)` runs `fn` alone and releases on return or throw. `lease()`
  * waits out a running `exclusive` section (a collection) and returns a lease; `release` it
- * once the work is over, failed or not. `leased()` is asked inside `exclusive`.
+ * once the work is over, failed or not. A collection asks `leases()` inside `exclusive`.
  */
 export interface StoreGuard {
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
   lease(): Promise<Lease>;
-  /** Whether a lease is held now, by this process or, where the guard sees them, another. */
-  leased(): Promise<boolean>;
+  /** How many leases are held now, by this process and, where the guard sees them, others. */
+  leases(): Promise<number>;
 }
 
 export interface Lease {
@@ -30,7 +30,7 @@ export interface Lease {
 /** The guard of a store only this process uses (memory; a browser tab's IndexedDB). */
 export class LocalGuard implements StoreGuard {
   private tail: Promise<unknown> = Promise.resolve();
-  private leases = 0;
+  private held = 0;
 
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.tail.then(fn, fn);
@@ -41,18 +41,18 @@ export class LocalGuard implements StoreGuard {
 
   async lease(): Promise<Lease> {
     await this.exclusive(async () => {
-      this.leases++;
+      this.held++;
     });
     let held = true;
     return {
       release: () => {
-        if (held) this.leases--;
+        if (held) this.held--;
         held = false;
       },
     };
   }
 
-  async leased(): Promise<boolean> {
-    return this.leases > 0;
+  async leases(): Promise<number> {
+    return this.held;
   }
 }

@@ -101,12 +101,14 @@ describe('the store guard', () => {
       setInterval(() => {}, 1000);
     `);
     await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('leased') && resolve()));
+    expect(await store.leases()).toBe(1);
     await store.remove('strata-hello');
     expect(await store.gc()).toEqual({ layers: [], blobs: [], deferred: true });
     expect((await blobs(store)).length).toBeGreaterThan(0);
     // Killed in its lease: the lease is stale, and the next collection goes ahead.
     child.kill('SIGKILL');
     await exited(child);
+    expect(await store.leases()).toBe(0);
     expect((await store.gc()).deferred).toBeUndefined();
     expect(await blobs(store)).toEqual([]);
     expect(readdirSync(join(root, 'leases'))).toEqual([]);

@@ -242,6 +242,7 @@ export function registerImageCommands(program: Command): void {
       write([
         `Containers: ${info.Containers}`, ` Running: ${info.ContainersRunning}`, ` Stopped: ${info.ContainersStopped}`,
         `Images: ${info.Images}`, `Storage Driver: ${info.Driver}`, ` Layers: ${info.Layers}`, ` Blobs: ${info.Blobs}`,
+        ` Leases: ${info.Leases} (pulls, loads and commits in progress)`,
         `Backing Store: ${info.BackingStore}`, `Strata Root Dir: ${info.StrataRoot}`,
       ].join('\n'));
     });

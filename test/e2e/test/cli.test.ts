@@ -5,8 +5,8 @@
  * state across separate processes, and hostile programs (an endless loop under --timeout,
  * a memory hog under --memory) that must not take the runtime down.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -171,5 +171,33 @@ describe('crash safety', () => {
     // The other container's saved state is untouched, and the killed one can be removed.
     expect(s.run(['diff', 'crashy']).stdout).toBe('C /data\nA /data/before\n');
     expect(s.run(['rm', 'victim']).status).toBe(0);
+  });
+});
+
+describe('strata info', () => {
+  it('counts images, layers, blobs and the leases of work in progress', async () => {
+    const own = new Strata();
+    try {
+      expect(own.run(['load', '-i', layout]).status).toBe(0);
+      const stored = (dir: string) => (existsSync(join(own.root, dir)) ? readdirSync(join(own.root, dir)).length : 0);
+      const info = () => JSON.parse(own.run(['info', '--format', 'json']).stdout) as Record<string, unknown>;
+      expect(info()).toMatchObject({
+        Driver: 'overlay', Images: 1, Containers: 0, Layers: stored('layers'),
+        Blobs: stored('blobs/sha256') + stored('blobs/blake3'), Leases: 0,
+      });
+      expect(stored('blobs/blake3')).toBeGreaterThan(0);
+      // Another process in the middle of a pull: its lease file, named by its pid.
+      const other = spawn('sleep', ['60']);
+      mkdirSync(join(own.root, 'leases'), { recursive: true });
+      writeFileSync(join(own.root, 'leases', `${other.pid}-1`), '');
+      expect(info().Leases).toBe(1);
+      expect(own.run(['info']).stdout).toContain('Leases: 1 (pulls, loads and commits in progress)');
+      other.kill('SIGKILL');
+      await new Promise((resolve) => other.on('exit', resolve));
+      expect(info().Leases).toBe(0);
+      expect(stored('leases')).toBe(0);
+    } finally {
+      own.cleanup();
+    }
   });
 });

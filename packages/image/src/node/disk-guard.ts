@@ -64,18 +64,19 @@ export class DiskGuard implements StoreGuard {
     };
   }
 
-  async leased(): Promise<boolean> {
+  /** The live lease files; those of processes that are gone are removed on the way. */
+  async leases(): Promise<number> {
     let names: string[];
     try {
       names = readdirSync(this.leaseDir);
     } catch {
-      return false;
+      return 0;
     }
-    let held = false;
+    let held = 0;
     for (const name of names) {
       const pid = Number(name.split('-')[0]);
       if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
-        held = true;
+        held++;
         continue;
       }
       try {

@@ -4,16 +4,21 @@
  * and a collection leaves alone what a pull, load or commit in flight has stored.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MemoryContentStore, MemoryLayerStore, type Digest } from '@strata/store';
 import { nodeSha256 } from '@strata/store/node';
 import { ImageStore, MemoryImageMeta } from '../src/index.js';
-import { DiskGuard } from '../src/node/disk-guard.js';
+import { breakStaleLock, DiskGuard, lockHolder } from '../src/node/disk-guard.js';
 import { loadImages } from '../src/node/index.js';
 import { diskStore, hello, tempDirs } from './fixtures.js';
+
+/** The pid of a process that has exited: what a lock left by a killed holder names. */
+function deadPid(): string {
+  return spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+}
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const tmp = tempDirs('strata-guard-');
@@ -118,11 +123,43 @@ describe('the store guard', () => {
     const root = tmp();
     const store = diskStore(root);
     await loadImages(store, hello);
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    const dead = deadPid();
     writeFileSync(join(root, 'lock'), dead);
     await store.tag('strata-hello', 'after:1');
     expect(await store.names((await store.resolve('after:1')).id)).toContain('after:1');
     expect(existsSync(join(root, 'lock'))).toBe(false);
+  });
+
+  it('does not remove, as stale, a lock that another waiter took over since', async () => {
+    const root = tmp();
+    const lock = join(root, 'lock');
+    const dead = deadPid();
+    writeFileSync(lock, dead);
+    expect(lockHolder(lock)).toEqual({ stale: dead });
+    // One waiter takes the stale lock over; another, which had found it stale too, then
+    // breaks it with what it saw.
+    let letGo!: () => void;
+    const inside = new DiskGuard(root).exclusive(() => new Promise<void>((resolve) => (letGo = resolve)));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(readFileSync(lock, 'utf8')).toBe(String(process.pid));
+    expect(breakStaleLock(lock, dead)).toBe(true);
+    expect(readFileSync(lock, 'utf8')).toBe(String(process.pid));
+    expect(existsSync(`${lock}.break`)).toBe(false);
+    letGo();
+    await inside;
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it('clears a break file left by a waiter that died breaking the lock, then takes the lock over', async () => {
+    const root = tmp();
+    writeFileSync(join(root, 'lock'), deadPid());
+    writeFileSync(join(root, 'lock.break'), deadPid());
+    let ran = false;
+    await new DiskGuard(root).exclusive(async () => {
+      ran = true;
+    });
+    expect(ran).toBe(true);
+    expect(readdirSync(root).filter((f) => f.startsWith('lock'))).toEqual([]);
   });
 
   it('waits for a live holder of the lock and goes on when it lets go', async () => {

@@ -14,8 +14,8 @@ const UNWRITTEN_GRACE_MS = 5_000;
  * `exclusive` holds `<root>/lock`, a file created with O_EXCL that names its process; a lock
  * whose process is gone (killed in a section) is taken over. Node has no flock, and the
  * sections are short (a JSON file's read and replace, a collection), so waiting is a poll.
- * Two waiters taking over one stale lock at the same instant could both enter: that needs a
- * process killed inside a section and two others waiting on it within microseconds.
+ * Taking over is itself exclusive (`breakStaleLock`): two waiters that both found the lock
+ * stale would otherwise each remove it, the second removing the first's new lock.
  * Leases are files in `<root>/leases/`, one per lease, named by process: a collection sees
  * every process's leases, its own included, and ignores and removes those of processes that
  * are gone. The in-process queue only spares this process's sections the polling.
@@ -103,36 +103,73 @@ export class DiskGuard implements StoreGuard {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
-      const holder = this.holder();
-      if (holder === 'gone') {
-        try {
-          unlinkSync(this.lockFile);
-        } catch {
-          // Another waiter took it over first.
-        }
-        continue;
-      }
+      const holder = lockHolder(this.lockFile);
+      if (typeof holder === 'object' && breakStaleLock(this.lockFile, holder.stale)) continue;
       if (Date.now() > deadline) throw new ImageError(`the store at ${this.root} stays locked by ${holder === 'unknown' ? 'another process' : `process ${holder}`}`);
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
+}
 
-  /** The process holding the lock, or 'gone' when the lock is stale. */
-  private holder(): number | 'gone' | 'unknown' {
-    let text: string;
+/**
+ * Who holds a lock file: a live process's pid, 'unknown' (released meanwhile, or its maker
+ * is between create and write), or `{ stale }`: the text of a lock whose process is gone.
+ */
+export function lockHolder(file: string): number | 'unknown' | { stale: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return 'unknown'; // released meanwhile: the next try takes it
+  }
+  const pid = Number(text);
+  if (text !== '' && Number.isInteger(pid) && pid > 0) return alive(pid) ? pid : { stale: text };
+  // Not written yet: its maker is between create and write, unless that was long ago.
+  try {
+    return Date.now() - statSync(file).mtimeMs > UNWRITTEN_GRACE_MS ? { stale: text } : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * Remove a lock found stale (`seen`: its text then), unless it has changed since: under
+ * `<lock>.break`, itself taken with O_EXCL, the lock is judged again and removed only if it
+ * is still stale with the same text. A waiter that took the lock over meanwhile wrote its
+ * own pid, which another waiter that had also found it stale must not remove. False when
+ * another waiter is breaking the lock; a `.break` whose process is gone (killed in these few
+ * system calls) is removed for the next try.
+ */
+export function breakStaleLock(file: string, seen: string): boolean {
+  const breaker = `${file}.break`;
+  let fd: number;
+  try {
+    fd = openSync(breaker, 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    // Another waiter is breaking it; or died doing so.
+    if (typeof lockHolder(breaker) === 'object') removeIfPresent(breaker);
+    return false;
+  }
+  try {
     try {
-      text = readFileSync(this.lockFile, 'utf8');
-    } catch {
-      return 'unknown'; // released meanwhile: the next try takes it
+      writeSync(fd, String(process.pid));
+    } finally {
+      closeSync(fd);
     }
-    const pid = Number(text);
-    if (text !== '' && Number.isInteger(pid) && pid > 0) return alive(pid) ? pid : 'gone';
-    // Not written yet: its maker is between create and write, unless that was long ago.
-    try {
-      return Date.now() - statSync(this.lockFile).mtimeMs > UNWRITTEN_GRACE_MS ? 'gone' : 'unknown';
-    } catch {
-      return 'unknown';
-    }
+    const now = lockHolder(file);
+    if (typeof now === 'object' && now.stale === seen) removeIfPresent(file);
+    return true;
+  } finally {
+    removeIfPresent(breaker);
+  }
+}
+
+function removeIfPresent(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
 }
 

@@ -19,7 +19,7 @@ function chromium(name: string, include: string[], isolated: boolean): TestProje
     // Every dependency the pages load, declared: a dependency Vite discovers mid-run makes it
     // re-optimise and reload the page under a running test (seen on a fresh clone). Vite
     // resolves these from the root, so the root package lists them too (same versions).
-    optimizeDeps: { noDiscovery: true, include: ['idb-keyval', 'fzstd', '@noble/hashes/sha2', 'hash-wasm', 'tar-stream', 'events'] },
+    optimizeDeps: { noDiscovery: true, include: ['idb-keyval', 'fzstd', '@noble/hashes/sha2', '@noble/hashes/blake3', 'hash-wasm', 'tar-stream', 'events'] },
     ...(isolated ? { server: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } } } : {}),
     test: {
       name,

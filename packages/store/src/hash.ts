@@ -1,3 +1,4 @@
+import { blake3 } from '@noble/hashes/blake3';
 import { sha256 } from '@noble/hashes/sha2';
 import type { IHasher } from 'hash-wasm';
 import type { Digest, DigestAlgorithm } from './types.js';
@@ -20,75 +21,87 @@ export interface HasherFactory {
   once?(data: Uint8Array): Digest;
 }
 
-/**
- * The portable sha256, for browsers and workers (WebCrypto has no incremental digest, and
- * its one-shot call is asynchronous). It runs hash-wasm's WebAssembly build — ~4x faster
- * than JavaScript in V8, ~250 against ~60 MB/s in Chromium — once that has been compiled,
- * and @noble/hashes (audited, pure JavaScript) before that or where the page may not compile
- * WebAssembly. Both give the same digests; `webSha256.ready()` starts the compile (the first
- * hasher does too) and tells which one runs. Node code uses node:crypto instead (`nodeSha256`
- * in `@strata/store/node`), several times faster still.
- */
-export const webSha256: HasherFactory & {
+/** A portable hash: a HasherFactory whose WebAssembly build is compiled on first use. */
+export type WebHasherFactory = HasherFactory & {
+  readonly algorithm: DigestAlgorithm;
   /** Resolves once hashers are WebAssembly ones, or 'js' if that cannot be. */
   ready(): Promise<'wasm' | 'js'>;
-} = /* @__PURE__ */ Object.assign(
-  (): Hasher => {
-    void startWasm();
-    return wasm ? new WasmHasher(wasm) : nobleHasher();
-  },
-  {
-    once(data: Uint8Array): Digest {
-      void startWasm();
-      if (!wasm) return `sha256:${toHex(sha256(data))}`;
-      WasmHasher.release(wasm);
-      wasm.init();
-      wasm.update(data);
-      return `sha256:${wasm.digest('hex')}`;
-    },
-    ready: () => startWasm(),
-  },
-);
+};
 
-function nobleHasher(): Hasher {
-  const h = sha256.create();
-  return {
-    update: (chunk) => void h.update(chunk),
-    digest: () => `sha256:${toHex(h.digest())}`,
-  };
+/** What a @noble/hashes hash offers: a one-shot call and incremental state. */
+interface NobleHash {
+  (data: Uint8Array): Uint8Array;
+  create(): { update(chunk: Uint8Array): unknown; digest(): Uint8Array };
 }
 
-/** The one WebAssembly instance, once compiled. */
-let wasm: IHasher | undefined;
-let compiling: Promise<'wasm' | 'js'> | undefined;
-
-function startWasm(): Promise<'wasm' | 'js'> {
-  compiling ??= import('hash-wasm')
-    .then((m) => m.createSHA256())
-    .then((h) => {
+/**
+ * A hash for browsers and workers (WebCrypto has no incremental digest, its one-shot call is
+ * asynchronous, and it has no BLAKE3). It runs hash-wasm's WebAssembly build once that has
+ * been compiled, and @noble/hashes (audited, pure JavaScript) before that or where the page
+ * may not compile WebAssembly: the same digests either way. `ready()` starts the compile
+ * (the first hasher does too) and tells which one runs.
+ */
+function webHasher(algorithm: DigestAlgorithm, compile: (m: typeof import('hash-wasm')) => Promise<IHasher>, noble: NobleHash): WebHasherFactory {
+  let wasm: IHasher | undefined;
+  let compiling: Promise<'wasm' | 'js'> | undefined;
+  const ready = (): Promise<'wasm' | 'js'> => {
+    compiling ??= import('hash-wasm').then(compile).then((h) => {
       wasm = h;
       return 'wasm' as const;
     }, () => 'js' as const);
-  return compiling;
+    return compiling;
+  };
+  const factory = (): Hasher => {
+    void ready();
+    if (wasm) return new WasmHasher(wasm, algorithm);
+    const h = noble.create();
+    return {
+      update: (chunk) => void h.update(chunk),
+      digest: () => `${algorithm}:${toHex(h.digest())}`,
+    };
+  };
+  const once = (data: Uint8Array): Digest => {
+    void ready();
+    if (!wasm) return `${algorithm}:${toHex(noble(data))}`;
+    WasmHasher.release(wasm);
+    wasm.init();
+    wasm.update(data);
+    return `${algorithm}:${wasm.digest('hex')}`;
+  };
+  return Object.assign(factory, { algorithm, once, ready });
 }
 
 /**
- * Hashers sharing the one instance: the instance holds the state of whichever used it last,
- * and another takes it over by saving that state (`save`, a few hundred bytes) and loading
- * its own. An importer alternates a stream's hasher with a one-shot digest per file, so the
- * instance changes hands twice a file; a hasher fed many chunks in a row pays nothing.
+ * The portable sha256: hash-wasm's build is ~4x faster than JavaScript in V8 (~250 against
+ * ~60 MB/s in Chromium). Node code uses node:crypto instead (`nodeSha256` in
+ * `@strata/store/node`), several times faster still.
+ */
+export const webSha256: WebHasherFactory = /* @__PURE__ */ webHasher('sha256', (m) => m.createSHA256(), sha256);
+
+/**
+ * The portable BLAKE3, for the contents of files a browser imports (`fileHasher`): twice
+ * hash-wasm's sha256 in V8 (~650 against ~330 MB/s). @noble/hashes' BLAKE3 before the compile
+ * is slow (~55 MB/s): BrowserRuntime starts the compile when it opens.
+ */
+export const webBlake3: WebHasherFactory = /* @__PURE__ */ webHasher('blake3', (m) => m.createBLAKE3(), blake3);
+
+/**
+ * Hashers sharing one instance of a build: the instance holds the state of whichever used it
+ * last, and another takes it over by saving that state (`save`, a few hundred bytes) and
+ * loading its own. An importer alternates a stream's hasher with a one-shot digest per file,
+ * so the instance changes hands twice a file; a hasher fed many chunks in a row pays nothing.
  */
 class WasmHasher implements Hasher {
-  private static owner: WasmHasher | undefined;
+  private static readonly owners = new WeakMap<IHasher, WasmHasher>();
   private state: Uint8Array | undefined;
 
-  constructor(private readonly h: IHasher) {}
+  constructor(private readonly h: IHasher, private readonly algorithm: DigestAlgorithm) {}
 
   /** Whoever holds the instance keeps its state: the instance is about to be reset. */
   static release(h: IHasher): void {
-    const o = WasmHasher.owner;
+    const o = WasmHasher.owners.get(h);
     if (o) o.state = h.save();
-    WasmHasher.owner = undefined;
+    WasmHasher.owners.delete(h);
   }
 
   update(chunk: Uint8Array): void {
@@ -98,16 +111,16 @@ class WasmHasher implements Hasher {
 
   digest(): Digest {
     this.take();
-    WasmHasher.owner = undefined;
-    return `sha256:${this.h.digest('hex')}`;
+    WasmHasher.owners.delete(this.h);
+    return `${this.algorithm}:${this.h.digest('hex')}`;
   }
 
   private take(): void {
-    if (WasmHasher.owner === this) return;
+    if (WasmHasher.owners.get(this.h) === this) return;
     WasmHasher.release(this.h);
     if (this.state) this.h.load(this.state);
     else this.h.init();
-    WasmHasher.owner = this;
+    WasmHasher.owners.set(this.h, this);
   }
 }
 

@@ -1,7 +1,7 @@
 export * from './types.js';
 export type { ContentBatch, ContentStore, ContentWriter, WriterOptions } from './content-store.js';
 export { DigestMismatchError, LayerFormatError, NotFoundError, StorageFullError } from './errors.js';
-export { isDigest, toHex, webSha256, type Hasher, type HasherFactory } from './hash.js';
+export { isDigest, toHex, webBlake3, webSha256, type Hasher, type HasherFactory, type WebHasherFactory } from './hash.js';
 export { MemoryContentStore } from './memory-content-store.js';
 export { importLayer, type ImportedLayer, type ImportOptions, type LayerSource } from './import/import-layer.js';
 export { HASH_CHUNK, type HashOffload, type HashSession } from './import/hash-offload.js';

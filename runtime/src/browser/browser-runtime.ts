@@ -1,6 +1,6 @@
 import { ImageStore, loadArchiveStream, pull, type ImageRecord, type Index, type PullEvent, type RegistryOptions } from '@strata/image';
 import { OverlayFs, type Change } from '@strata/overlay';
-import { concatBytes, IdbContentStore, IdbLayerStore, StorageFullError, toAsyncIterable, webSha256, type Digest } from '@strata/store';
+import { concatBytes, IdbContentStore, IdbLayerStore, StorageFullError, toAsyncIterable, webBlake3, webSha256, type Digest } from '@strata/store';
 import { commitImage } from '../commit-image.js';
 import { OutputLimit } from '../output-limit.js';
 import { exportTar } from '../export-tar.js';
@@ -72,10 +72,12 @@ export class BrowserRuntime {
   ) {
     this.content = new IdbContentStore(dbName);
     this.layers = new IdbLayerStore(dbName);
-    this.images = new ImageStore(this.content, this.layers, new IdbImageMeta(dbName));
+    // Files addressed by BLAKE3, the layers' own digests by sha256 (as the Node runtime does).
+    this.images = new ImageStore(this.content, this.layers, new IdbImageMeta(dbName), { fileHasher: webBlake3 });
     this.containers = new IdbContainers(dbName);
-    // Compile the WebAssembly sha256 now, so that the first load already hashes with it.
+    // Compile the WebAssembly hashes now, so that the first load already hashes with them.
     void webSha256.ready();
+    void webBlake3.ready();
   }
 
   /**

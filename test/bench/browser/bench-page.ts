@@ -4,7 +4,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2';
 import { BrowserRuntime, jspiAvailable, type Bridge } from '@strata/runtime/browser';
-import { concatBytes, importLayer, MemoryContentStore, toHex, webSha256, type Digest, type HasherFactory } from '@strata/store';
+import { concatBytes, importLayer, MemoryContentStore, toHex, webBlake3, webSha256, type Digest, type HasherFactory } from '@strata/store';
 import { TAR_END, tarHeader, tarPadding } from '../../../packages/store/src/tar-writer.js';
 import fsbenchUrl from '../../../packages/wasi/guests/bench/fsbench.wasm?url';
 import { addImage } from '../../browser/src/test-image.js';
@@ -112,18 +112,22 @@ const nobleSha256: HasherFactory = () => {
 
 /**
  * Import of a 32 MiB layer (512 files) into memory in the page: every byte hashed twice
- * (diffID, content addresses) by `webSha256` (WebAssembly) or by the JavaScript it replaced.
+ * (diffID, content addresses), by `webSha256` (WebAssembly) and the files by `webBlake3` as
+ * BrowserRuntime imports ('blake3'), both by `webSha256` ('wasm'), or both by the
+ * JavaScript that came before ('js').
  */
-async function importInPage(hashing: 'wasm' | 'js'): Promise<number> {
-  if (hashing === 'wasm' && (await webSha256.ready()) !== 'wasm') throw new Error('this page cannot compile the WebAssembly sha256');
+async function importInPage(hashing: 'blake3' | 'wasm' | 'js'): Promise<number> {
+  if (hashing !== 'js' && (await webSha256.ready()) !== 'wasm') throw new Error('this page cannot compile the WebAssembly sha256');
+  if (hashing === 'blake3' && (await webBlake3.ready()) !== 'wasm') throw new Error('this page cannot compile the WebAssembly BLAKE3');
   layer ??= makeLayer(32, 512);
-  const hasher = hashing === 'wasm' ? webSha256 : nobleSha256;
+  const hasher = hashing === 'js' ? nobleSha256 : webSha256;
+  const fileHasher = hashing === 'blake3' ? webBlake3 : hasher;
   const parts = layer;
   async function* chunks() {
     yield* parts;
   }
   const t0 = performance.now();
-  await importLayer(new MemoryContentStore(hasher), chunks(), { hasher });
+  await importLayer(new MemoryContentStore(hasher), chunks(), { hasher, fileHasher });
   return performance.now() - t0;
 }
 

@@ -1,5 +1,5 @@
 import { createStore, del, delMany, get, keys, set, type UseStore } from 'idb-keyval';
-import type { ContentStore, ContentWriter } from '../content-store.js';
+import { prehashedDigest, type ContentStore, type ContentWriter, type WriterOptions } from '../content-store.js';
 import { concatBytes } from '../bytes.js';
 import { DigestMismatchError, NotFoundError } from '../errors.js';
 import { guardQuota } from './quota.js';
@@ -84,9 +84,11 @@ export class IdbContentStore implements ContentStore {
     return w.commit(expected);
   }
 
-  async writer(): Promise<ContentWriter> {
+  async writer(options: WriterOptions = {}): Promise<ContentWriter> {
     const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
-    const h = this.hasher();
+    // A prehashed blob is not hashed again: an importer hashed it on its way (and may have
+    // addressed it by another hash than this store's).
+    const h = options.prehashed ? undefined : this.hasher();
     const store = this.store;
     let pending = new Uint8Array(IDB_CHUNK);
     let fill = 0;
@@ -111,7 +113,7 @@ export class IdbContentStore implements ContentStore {
       },
       write: async (chunk) => {
         if (done) throw new Error('content writer already finished');
-        h.update(chunk);
+        h?.update(chunk);
         written += chunk.length;
         let off = 0;
         while (off < chunk.length) {
@@ -130,7 +132,7 @@ export class IdbContentStore implements ContentStore {
         done = true;
         try {
           await flush();
-          const digest = h.digest();
+          const digest = h ? h.digest() : prehashedDigest(expected);
           if (expected !== undefined && expected !== digest) throw new DigestMismatchError(expected, digest);
           existed = (await get<Meta>(`meta:${digest}`, store)) !== undefined;
           if (existed) await discard();

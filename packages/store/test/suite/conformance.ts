@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   collectGarbage, DigestMismatchError, importLayer, LayerFormatError, NotFoundError,
-  type ContentStore, type Digest, type LayerStore, webSha256,
+  type ContentStore, type Digest, type LayerStore, webBlake3, webSha256,
 } from '../../src/index.js';
 import { dribble, makeTar, once } from './tar-builder.js';
 
@@ -72,6 +72,26 @@ export function runStoreConformance(name: string, make: () => Promise<Stores>): 
         await batch?.flush();
       }
       expect(new TextDecoder().decode(await content.get(sha('hashed elsewhere')))).toBe('hashed elsewhere');
+    });
+
+    it('stores a prehashed write under a digest of another algorithm than its own (files by BLAKE3)', async () => {
+      const { content } = await make();
+      const data = enc.encode('a file addressed by blake3');
+      const d = webBlake3.once!(data);
+      for (const batch of [undefined, content.batch?.()]) {
+        const w = await (batch ?? content).writer({ prehashed: true });
+        await w.write(data);
+        expect(await w.commit(d)).toBe(d);
+        await batch?.flush();
+      }
+      expect(await content.get(d)).toEqual(data);
+      expect(await listAll(content)).toContain(d);
+      await content.prepareRead?.(d);
+      const buf = new Uint8Array(4);
+      expect(content.reader({ digest: d, size: data.length }).readAt(buf, 2)).toBe(4);
+      expect(new TextDecoder().decode(buf)).toBe('file');
+      await content.delete(d);
+      expect(await content.has(d)).toBe(false);
     });
 
     it('aborted writers leave nothing', async () => {

@@ -223,3 +223,63 @@ describe('layerFile', () => {
     expect(await listAll(content)).toEqual([]);
   });
 });
+
+describe('layerFile against a stream, on random layers', () => {
+  /** A layer with files around the chunk and adoption sizes, long names, links and repeats. */
+  function randomItems(seed: number): TarItem[] {
+    let x = seed * 7919 + 1;
+    const rand = (n: number) => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return x % n;
+    };
+    const sizes = [0, 1, 511, 512, 513, 16_383, 16_384, 16_385, 2 ** 20 - 512, 2 ** 20, 2 ** 20 + 1];
+    const items: TarItem[] = [{ name: 'd', type: 'directory' }];
+    const files: string[] = [];
+    const count = 40 + rand(60);
+    for (let i = 0; i < count; i++) {
+      const kind = rand(10);
+      if (kind === 0 && files.length > 0) {
+        items.push({ name: `d/link${i}`, type: 'link', linkname: files[rand(files.length)]! });
+      } else if (kind === 1 && files.length > 0) {
+        // A repeat of an earlier file's bytes: stored once.
+        const name = files[rand(files.length)];
+        const earlier = items.find((it) => it.name === name)!;
+        items.push({ name: `d/same${i}`, data: earlier.data });
+      } else {
+        const size = rand(3) === 0 ? sizes[rand(sizes.length)]! : rand(3 * 2 ** 20);
+        // Some names past the ustar field: a PAX header before the entry.
+        const name = rand(5) === 0 ? `d/${'long-name-'.repeat(12)}${i}` : `d/f${i}`;
+        items.push({ name, data: bytes(size, seed * 1000 + i) });
+        files.push(name);
+      }
+    }
+    return items;
+  }
+
+  it('imports the same entries and the same bytes, into memory and onto disk, with and without the worker', async () => {
+    for (let seed = 1; seed <= 6; seed++) {
+      const items = randomItems(seed);
+      const tar = await makeTar(items);
+      const path = join(tempDir(), 'layer.tar');
+      writeFileSync(path, tar);
+      const want = await importLayer(new MemoryContentStore(nodeSha256), dribble(tar, 65_536), { hasher: nodeSha256, fileHasher: nodeFileHasher });
+      const cases: [string, ContentStore, boolean][] = [
+        ['memory, worker', new MemoryContentStore(nodeSha256), true],
+        ['memory, one thread', new MemoryContentStore(nodeSha256), false],
+        ['disk, worker', new DiskContentStore(tempDir()), true],
+        ['disk, one thread', new DiskContentStore(tempDir()), false],
+      ];
+      for (const [what, content, worker] of cases) {
+        const l = await importLayer(content, layerFile(path), { hasher: nodeSha256, fileHasher: nodeFileHasher, ...(worker ? { offload: nodeHashOffload() } : {}) });
+        expect(summary(l), `seed ${seed}, ${what}`).toEqual(summary(want));
+        // Every file reads back as the bytes the tar was made from, after the whole import.
+        for (const it of items) {
+          if (it.type || !(it.data instanceof Uint8Array) || it.data.length === 0) continue;
+          // Compared as bytes: toEqual walks a typed array element by element.
+          const got = await content.get(l.entries.get(it.name)!.content!.digest);
+          expect(Buffer.compare(got, it.data), `seed ${seed}, ${what}, ${it.name}`).toBe(0);
+        }
+      }
+    }
+  }, 120_000);
+});

@@ -12,8 +12,8 @@ export interface HashOffload {
   /**
    * Start hashing one tar stream; undefined when the offload is busy: hash here then.
    * `diffId: false` when the stream's digest is known already: only named files are hashed.
-   * `files`: the hash of named files (default sha256); an offload that cannot compute it
-   * returns undefined.
+   * `files`: the hash of named files (default sha256; 'blake3' as `nodeFileHasher` addresses
+   * files, sha256 below its SMALL_FILE); an offload that cannot compute it returns undefined.
    */
   open(options?: { diffId?: boolean; files?: DigestAlgorithm }): HashSession | undefined;
 }

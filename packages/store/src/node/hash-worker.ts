@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { HASH_CHUNK, type HashOffload, type HashSession } from '../import/hash-offload.js';
 import type { Digest, DigestAlgorithm } from '../types.js';
-import { blake3AddonPath, nodeFileHasher, nodeSha256, nodeSha256Once } from './hash.js';
+import { blake3AddonPath, nodeFileHasher, nodeSha256, nodeSha256Once, SMALL_FILE } from './hash.js';
 import { ringHasher, type FileHash, type RingMessage, type RingReply } from './ring-hasher.js';
 
 /**
@@ -19,8 +19,8 @@ const { createHash } = require('node:crypto');
 const __name = (f) => f;
 const blake3Path = ${JSON.stringify(blake3AddonPath() ?? '')};
 let blake3;
-const fileHash = (algorithm) => {
-  if (algorithm === 'blake3') {
+const fileHash = (algorithm, size) => {
+  if (algorithm === 'blake3' && size >= ${SMALL_FILE}) {
     blake3 ??= require(blake3Path);
     const h = new blake3.Blake3Hasher();
     return { update: (c) => h.update(c), digest: () => 'blake3:' + h.digest('hex') };
@@ -349,5 +349,5 @@ class WorkerSession implements HashSession {
 
 const copy = Buffer.prototype.copy as (this: Uint8Array, target: Uint8Array, targetStart: number, sourceStart?: number, sourceEnd?: number) => number;
 
-/** `ringHasher`'s file hashes on this thread: the same hashers the importer's own. */
+/** `ringHasher`'s file hashes on this thread: the importer's own hashers (nodeFileHasher sees the size itself). */
 const localFileHash = (algorithm: DigestAlgorithm): FileHash => (algorithm === 'blake3' ? nodeFileHasher : nodeSha256)();

@@ -36,11 +36,12 @@ export interface RingReply {
  * It runs in the hashing worker, and on the importing thread when that worker could not
  * start. The worker gets it as source (`String(ringHasher)`), so it must stay one
  * self-contained function: no imports, no outer names, its hashes passed in — node:crypto's
- * for the diffID, `fileHash` for the files (`<algorithm>:<hex>` digests).
+ * for the diffID, `fileHash` for the files (`<algorithm>:<hex>` digests; the session's
+ * algorithm and the file's size, which nodeFileHasher's rule for small files needs).
  */
 export function ringHasher(
   createHash: (algorithm: 'sha256') => Hash,
-  fileHash: (algorithm: 'sha256' | 'blake3') => FileHash,
+  fileHash: (algorithm: 'sha256' | 'blake3', size: number) => FileHash,
 ): { handle(m: RingMessage): RingReply | undefined } {
   interface Task { fid: number; pos: number; end: number; h: FileHash }
   interface Session { ring: Uint8Array; end: number; diff: Hash | null; files: 'sha256' | 'blake3'; tasks: Task[] }
@@ -65,7 +66,7 @@ export function ringHasher(
         sessions.delete(m.id);
         return undefined;
       }
-      for (const [fid, start, size] of m.files) s.tasks.push({ fid, pos: start, end: start + size, h: fileHash(s.files) });
+      for (const [fid, start, size] of m.files) s.tasks.push({ fid, pos: start, end: start + size, h: fileHash(s.files, size) });
       if (s.diff) update(s, s.diff, s.end, m.end);
       s.end = m.end;
       const files: [number, string][] = [];

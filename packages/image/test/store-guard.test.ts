@@ -139,8 +139,12 @@ describe('the store guard', () => {
     // One waiter takes the stale lock over; another, which had found it stale too, then
     // breaks it with what it saw.
     let letGo!: () => void;
-    const inside = new DiskGuard(root).exclusive(() => new Promise<void>((resolve) => (letGo = resolve)));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    let entered = false;
+    const inside = new DiskGuard(root).exclusive(() => new Promise<void>((resolve) => {
+      entered = true;
+      letGo = resolve;
+    }));
+    while (!entered) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(readFileSync(lock, 'utf8')).toBe(String(process.pid));
     expect(breakStaleLock(lock, dead)).toBe(true);
     expect(readFileSync(lock, 'utf8')).toBe(String(process.pid));

@@ -11,6 +11,7 @@ const rt = BrowserRuntime.open({
   dbName: 'strata-demo',
   workerUrl: new URL('../../../runtime/src/browser/container-worker.ts', import.meta.url),
   readerUrl: new URL('../../../runtime/src/browser/idb-reader-worker.ts', import.meta.url),
+  hashWorkerUrl: new URL('../../../runtime/src/browser/hash-worker.ts', import.meta.url),
 });
 /** The container the explorer shows: the last one run, or the one picked in the list. */
 let current: string | undefined;

@@ -1,6 +1,6 @@
 import { ImageStore, loadArchiveStream, pull, type ImageRecord, type Index, type PullEvent, type RegistryOptions } from '@strata/image';
 import { OverlayFs, type Change } from '@strata/overlay';
-import { concatBytes, IdbContentStore, IdbLayerStore, StorageFullError, toAsyncIterable, webBlake3, webSha256, type Digest } from '@strata/store';
+import { concatBytes, IdbContentStore, IdbLayerStore, StorageFullError, toAsyncIterable, WebHashOffload, webBlake3, webSha256, type Digest } from '@strata/store';
 import { commitImage } from '../commit-image.js';
 import { OutputLimit } from '../output-limit.js';
 import { exportTar } from '../export-tar.js';
@@ -55,6 +55,8 @@ export class BrowserRuntime {
   readonly content: IdbContentStore;
   readonly layers: IdbLayerStore;
   readonly images: ImageStore;
+  /** Where imports hash their diffID: a worker, or the page when it cannot start one. */
+  readonly hashOffload: WebHashOffload;
   readonly containers: IdbContainers;
   private readonly running = new Map<string, { stop: () => void }>();
   /**
@@ -68,12 +70,15 @@ export class BrowserRuntime {
     readonly dbName: string,
     private readonly workerUrl: URL,
     private readonly readerUrl: URL,
+    hashWorkerUrl: URL,
     private readonly forcedBridge?: Bridge,
   ) {
     this.content = new IdbContentStore(dbName);
     this.layers = new IdbLayerStore(dbName);
     // Files addressed by BLAKE3, the layers' own digests by sha256 (as the Node runtime does).
-    this.images = new ImageStore(this.content, this.layers, new IdbImageMeta(dbName), { fileHasher: webBlake3 });
+    // The diffID is hashed on a worker while the page parses and stores (WebHashOffload).
+    this.hashOffload = new WebHashOffload(() => new Worker(hashWorkerUrl, { type: 'module' }));
+    this.images = new ImageStore(this.content, this.layers, new IdbImageMeta(dbName), { fileHasher: webBlake3, offload: this.hashOffload });
     this.containers = new IdbContainers(dbName);
     // Compile the WebAssembly hashes now, so that the first load already hashes with them.
     void webSha256.ready();
@@ -81,14 +86,17 @@ export class BrowserRuntime {
   }
 
   /**
-   * `workerUrl`/`readerUrl`: where the page serves container-worker and idb-reader-worker
-   * (bundlers resolve the defaults for you). `bridge` forces a sync bridge (tests, benches).
+   * `workerUrl`/`readerUrl`/`hashWorkerUrl`: where the page serves container-worker,
+   * idb-reader-worker and hash-worker (bundlers resolve the defaults for you; a hash worker
+   * that does not load leaves the hashing to the page). `bridge` forces a sync bridge
+   * (tests, benches).
    */
-  static open(options: { dbName?: string; workerUrl?: URL; readerUrl?: URL; bridge?: Bridge } = {}): BrowserRuntime {
+  static open(options: { dbName?: string; workerUrl?: URL; readerUrl?: URL; hashWorkerUrl?: URL; bridge?: Bridge } = {}): BrowserRuntime {
     return new BrowserRuntime(
       options.dbName ?? 'strata',
       options.workerUrl ?? new URL('./container-worker.js', import.meta.url),
       options.readerUrl ?? new URL('./idb-reader-worker.js', import.meta.url),
+      options.hashWorkerUrl ?? new URL('./hash-worker.js', import.meta.url),
       options.bridge,
     );
   }

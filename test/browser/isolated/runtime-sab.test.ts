@@ -5,12 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BrowserRuntime } from '@strata/runtime/browser';
-import { lifecycle, readerUrl, workerUrl } from '../test/runtime-lifecycle.js';
+import { hashWorkerUrl, lifecycle, readerUrl, workerUrl } from '../test/runtime-lifecycle.js';
 
 describe('BrowserRuntime with the SharedArrayBuffer bridge', () => {
   it('picks the SharedArrayBuffer bridge here', () => {
     expect(crossOriginIsolated).toBe(true);
-    expect(BrowserRuntime.open({ dbName: 'unused', workerUrl, readerUrl }).bridge).toBe('sab');
+    expect(BrowserRuntime.open({ dbName: 'unused', workerUrl, readerUrl, hashWorkerUrl }).bridge).toBe('sab');
   });
 
   it('runs the container lifecycle over it', () => lifecycle('sab'), 120_000);

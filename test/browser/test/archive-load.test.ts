@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { BrowserRuntime } from '@strata/runtime/browser';
 import dockerUrl from '../.generated/hello-docker.tar?url';
 import ociUrl from '../.generated/hello-oci.tar?url';
-import { readerUrl, workerUrl } from './runtime-lifecycle.js';
+import { hashWorkerUrl, readerUrl, workerUrl } from './runtime-lifecycle.js';
 
 async function picked(url: string, name: string): Promise<File> {
   return new File([await (await fetch(url)).blob()], name);
@@ -16,7 +16,7 @@ async function picked(url: string, name: string): Promise<File> {
 describe('image archives picked in a page', () => {
   for (const [kind, url] of [['an OCI archive', ociUrl], ['a docker save tar', dockerUrl]] as const) {
     it(`loads ${kind} and runs it`, async () => {
-      const rt = BrowserRuntime.open({ dbName: `strata-archive-${Date.now()}-${kind.length}`, workerUrl, readerUrl });
+      const rt = BrowserRuntime.open({ dbName: `strata-archive-${Date.now()}-${kind.length}`, workerUrl, readerUrl, hashWorkerUrl });
       const loaded = await rt.loadArchive(await picked(url, 'hello.tar'));
       expect(loaded.length).toBe(1);
       expect(loaded[0]!.diffIds.length).toBe(2);
@@ -27,7 +27,7 @@ describe('image archives picked in a page', () => {
   }
 
   it('refuses an archive with a corrupted blob, and keeps no image', async () => {
-    const rt = BrowserRuntime.open({ dbName: `strata-archive-bad-${Date.now()}`, workerUrl, readerUrl });
+    const rt = BrowserRuntime.open({ dbName: `strata-archive-bad-${Date.now()}`, workerUrl, readerUrl, hashWorkerUrl });
     const bytes = new Uint8Array(await (await picked(ociUrl, 'x')).arrayBuffer());
     // Flip a byte inside the largest blob's data (past its 512-byte tar header).
     const at = Math.floor(bytes.length / 2);

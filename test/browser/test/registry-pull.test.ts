@@ -5,14 +5,14 @@
  */
 import { describe, expect, inject, it } from 'vitest';
 import { BrowserRuntime } from '@strata/runtime/browser';
-import { readerUrl, workerUrl } from './runtime-lifecycle.js';
+import { hashWorkerUrl, readerUrl, workerUrl } from './runtime-lifecycle.js';
 
 describe('registry pull in Chromium', () => {
   const registry = inject('corsRegistry');
 
   it('pulls a gzip image from a CORS registry and runs it', async () => {
     expect(new URL(`http://${registry}`).origin).not.toBe(location.origin);
-    const rt = BrowserRuntime.open({ dbName: `strata-pull-${Date.now()}`, workerUrl, readerUrl });
+    const rt = BrowserRuntime.open({ dbName: `strata-pull-${Date.now()}`, workerUrl, readerUrl, hashWorkerUrl });
     const events: string[] = [];
     const img = await rt.pullImage(`${registry}/strata/hello:1`, { plainHttp: true, onEvent: (e) => events.push(e.kind) });
     expect(img.diffIds.length).toBe(2);
@@ -26,7 +26,7 @@ describe('registry pull in Chromium', () => {
   });
 
   it('pulls the zstd copy to the same layers (same diffIDs, stored once)', async () => {
-    const rt = BrowserRuntime.open({ dbName: `strata-pull-zstd-${Date.now()}`, workerUrl, readerUrl });
+    const rt = BrowserRuntime.open({ dbName: `strata-pull-zstd-${Date.now()}`, workerUrl, readerUrl, hashWorkerUrl });
     const gz = await rt.pullImage(`${registry}/strata/hello:1`, { plainHttp: true });
     const zst = await rt.pullImage(`${registry}/strata/hello:zstd`, { plainHttp: true });
     expect(zst.diffIds).toEqual(gz.diffIds);
@@ -35,7 +35,7 @@ describe('registry pull in Chromium', () => {
   });
 
   it('refuses a reference the registry does not have, and stores nothing', async () => {
-    const rt = BrowserRuntime.open({ dbName: `strata-pull-404-${Date.now()}`, workerUrl, readerUrl });
+    const rt = BrowserRuntime.open({ dbName: `strata-pull-404-${Date.now()}`, workerUrl, readerUrl, hashWorkerUrl });
     await expect(rt.pullImage(`${registry}/strata/nothing:1`, { plainHttp: true })).rejects.toThrow(/404|not found|unknown/i);
     expect(await rt.images.list()).toEqual([]);
   });

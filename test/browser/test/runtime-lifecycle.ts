@@ -5,6 +5,7 @@ import { addToolImage, bigFile } from './tool-image.js';
 
 export const workerUrl = new URL('../../../runtime/src/browser/container-worker.ts', import.meta.url);
 export const readerUrl = new URL('../../../runtime/src/browser/idb-reader-worker.ts', import.meta.url);
+export const hashWorkerUrl = new URL('../../../runtime/src/browser/hash-worker.ts', import.meta.url);
 
 /**
  * The browser runtime's whole container lifecycle with one sync bridge: load a static OCI
@@ -14,7 +15,7 @@ export const readerUrl = new URL('../../../runtime/src/browser/idb-reader-worker
  */
 export async function lifecycle(bridge: Bridge): Promise<void> {
   const dbName = `strata-${bridge}-${Date.now()}-${Math.random().toString(16).slice(2)}`;
-  const rt = BrowserRuntime.open({ dbName, workerUrl, readerUrl, bridge });
+  const rt = BrowserRuntime.open({ dbName, workerUrl, readerUrl, hashWorkerUrl, bridge });
   expect(rt.bridge).toBe(bridge);
   expect((await rt.loadLayout('/hello/image')).length).toBe(1);
   await addToolImage(rt);
@@ -63,7 +64,7 @@ export async function lifecycle(bridge: Bridge): Promise<void> {
   expect(await rt.diff('greeter')).toEqual([{ kind: 'C', path: '/data' }, { kind: 'A', path: '/data/hello.txt' }]);
 
   // A reload: a new runtime on the same database finds the container and its files.
-  const again = BrowserRuntime.open({ dbName, workerUrl, readerUrl, bridge });
+  const again = BrowserRuntime.open({ dbName, workerUrl, readerUrl, hashWorkerUrl, bridge });
   expect((await again.start(hello.id)).exitCode).toBe(0);
   const committed = await again.commit('greeter', 'greeter-snapshot:1');
   expect(committed.diffIds.length).toBe(3);

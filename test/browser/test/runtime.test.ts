@@ -6,12 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BrowserRuntime } from '@strata/runtime/browser';
-import { lifecycle, readerUrl, workerUrl } from './runtime-lifecycle.js';
+import { hashWorkerUrl, lifecycle, readerUrl, workerUrl } from './runtime-lifecycle.js';
 
 describe('BrowserRuntime in Chromium (not cross-origin isolated)', () => {
   it('picks JSPI here', async () => {
     expect(crossOriginIsolated).toBe(false);
-    const rt = BrowserRuntime.open({ dbName: `strata-pick-${Date.now()}`, workerUrl, readerUrl });
+    const rt = BrowserRuntime.open({ dbName: `strata-pick-${Date.now()}`, workerUrl, readerUrl, hashWorkerUrl });
     expect(rt.bridge).toBe('jspi');
     expect((await rt.info()).BridgesAvailable).toEqual({ jspi: true, sharedArrayBuffer: false, preload: true });
   });
@@ -22,8 +22,8 @@ describe('BrowserRuntime in Chromium (not cross-origin isolated)', () => {
 
   it('keeps every change of the image list when two runtimes on one database (two tabs) make them at once', async () => {
     const dbName = `strata-tabs-${Date.now()}`;
-    const a = BrowserRuntime.open({ dbName, workerUrl, readerUrl });
-    const b = BrowserRuntime.open({ dbName, workerUrl, readerUrl });
+    const a = BrowserRuntime.open({ dbName, workerUrl, readerUrl, hashWorkerUrl });
+    const b = BrowserRuntime.open({ dbName, workerUrl, readerUrl, hashWorkerUrl });
     try {
       await a.loadLayout('/hello/image');
       await Promise.all(Array.from({ length: 10 }, (_, i) => [a.images.tag('strata-hello', `a${i}:1`), b.images.tag('strata-hello', `b${i}:1`)]).flat());

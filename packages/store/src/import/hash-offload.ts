@@ -16,6 +16,11 @@ export interface HashOffload {
    * files, sha256 below its SMALL_FILE); an offload that cannot compute it returns undefined.
    */
   open(options?: { diffId?: boolean; files?: DigestAlgorithm }): HashSession | undefined;
+  /**
+   * The part of the file bytes the importer may name to a session (`file`); the importer's
+   * own choice when absent. 0: the offload hashes the stream only.
+   */
+  readonly fileShare?: number;
 }
 
 /**

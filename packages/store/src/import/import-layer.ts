@@ -89,7 +89,7 @@ export async function importLayer(
   let session: HashSession | undefined;
   // The files' blobs, made durable together once the layer has checked out (disk store).
   const batch = content.batch?.();
-  const share = new OffloadShare(batch ? 1 : 0.5);
+  const share = new OffloadShare(options.offload?.fileShare ?? (batch ? 1 : 0.5));
   let compressedSize = 0;
   let size = 0;
   const added = new Set<Digest>();

@@ -71,23 +71,24 @@ export const nodeFileHasher: HasherFactory = Object.defineProperties(
   (): Hasher => {
     const b3 = blake3Addon()?.module;
     if (!b3) return nodeSha256();
-    // The size is known at the end: the first SMALL_FILE bytes wait, copied (a caller may
-    // reuse its buffer), until more come or the digest is asked for.
+    // The size is known at the end: bytes below SMALL_FILE wait, copied (a caller may reuse
+    // its buffer), until more come or the digest is asked for.
     let head: Uint8Array[] | undefined = [];
     let size = 0;
     let h: InstanceType<Blake3Addon['Blake3Hasher']> | undefined;
     return {
       update(chunk) {
         size += chunk.length;
-        if (h) {
-          h.update(chunk as Buffer);
-          return;
+        if (!h) {
+          if (size < SMALL_FILE) {
+            head!.push(chunk.slice());
+            return;
+          }
+          h = new b3.Blake3Hasher();
+          for (const c of head!) h.update(c as Buffer);
+          head = undefined;
         }
-        head!.push(chunk.slice());
-        if (size < SMALL_FILE) return;
-        h = new b3.Blake3Hasher();
-        for (const c of head!) h.update(c as Buffer);
-        head = undefined;
+        h.update(chunk as Buffer);
       },
       digest: () => (h ? `blake3:${h.digest('hex')}` : nodeSha256Once(concatBytes(head!))),
     };

@@ -25,7 +25,10 @@ export function layerFile(path: string, range: { start?: number; length?: number
   };
   return {
     async nextChunk(done) {
-      if (pos >= end) return undefined;
+      if (pos >= end) {
+        await close();
+        return undefined;
+      }
       fd ??= openSync(path, 'r');
       const want = Math.min(CHUNK, end - pos);
       const buf = done && made.has(done.buffer) && done.buffer.byteLength >= want

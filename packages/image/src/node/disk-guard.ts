@@ -92,17 +92,7 @@ export class DiskGuard implements StoreGuard {
     mkdirSync(this.root, { recursive: true });
     const deadline = Date.now() + LOCK_WAIT_MS;
     for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
-      try {
-        const fd = openSync(this.lockFile, 'wx');
-        try {
-          writeSync(fd, String(process.pid));
-        } finally {
-          closeSync(fd);
-        }
-        return;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
+      if (createPidFile(this.lockFile)) return;
       const holder = lockHolder(this.lockFile);
       if (typeof holder === 'object' && breakStaleLock(this.lockFile, holder.stale)) continue;
       if (Date.now() > deadline) throw new ImageError(`the store at ${this.root} stays locked by ${holder === 'unknown' ? 'another process' : `process ${holder}`}`);
@@ -142,27 +132,35 @@ export function lockHolder(file: string): number | 'unknown' | { stale: string }
  */
 export function breakStaleLock(file: string, seen: string): boolean {
   const breaker = `${file}.break`;
-  let fd: number;
-  try {
-    fd = openSync(breaker, 'wx');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  if (!createPidFile(breaker)) {
     // Another waiter is breaking it; or died doing so.
     if (typeof lockHolder(breaker) === 'object') removeIfPresent(breaker);
     return false;
   }
   try {
-    try {
-      writeSync(fd, String(process.pid));
-    } finally {
-      closeSync(fd);
-    }
     const now = lockHolder(file);
     if (typeof now === 'object' && now.stale === seen) removeIfPresent(file);
     return true;
   } finally {
     removeIfPresent(breaker);
   }
+}
+
+/** Create `file` with O_EXCL and this process's id in it; false when it exists already. */
+function createPidFile(file: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+  try {
+    writeSync(fd, String(process.pid));
+  } finally {
+    closeSync(fd);
+  }
+  return true;
 }
 
 function removeIfPresent(file: string): void {

@@ -5,7 +5,7 @@ export { isDigest, toHex, webBlake3, webSha256, type Hasher, type HasherFactory,
 export { MemoryContentStore } from './memory-content-store.js';
 export { importLayer, type ImportedLayer, type ImportOptions, type LayerSource } from './import/import-layer.js';
 export { HASH_CHUNK, type HashOffload, type HashSession } from './import/hash-offload.js';
-export { WebHashOffload, webHashWorker, type WebHashMessage, type WebHashReply } from './import/web-hash-offload.js';
+export { WebHashOffload, webHashWorker, type WebHashMessage, type WebHashOffloadOptions, type WebHashReply } from './import/web-hash-offload.js';
 export { ChangesetBuilder } from './import/changeset-rules.js';
 export { readTar, type TarEntry, type TarHeader } from './import/tar-reader.js';
 export { detectCompression, type Compression, type Gunzip } from './import/decompress.js';

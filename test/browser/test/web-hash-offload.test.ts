@@ -68,6 +68,29 @@ describe('WebHashOffload', () => {
     }
   });
 
+  it('stops waiting for a worker that never answers, hashes on the page, and starts no other', async () => {
+    // Loads, takes every chunk, and says nothing: what a stalled script fetch looks like
+    // from the page, once the import has sent as much as it may.
+    const silent = URL.createObjectURL(new Blob(['onmessage = () => {};'], { type: 'text/javascript' }));
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      let spawned = 0;
+      const offload = new WebHashOffload(() => (spawned++, new Worker(silent)), { firstAnswerMs: 300 });
+      const t0 = performance.now();
+      const layer = await importLayer(new MemoryContentStore(), chunks(tar), { fileHasher: webBlake3, offload });
+      expect(summary(layer)).toEqual(summary(plain));
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(300);
+      expect(String(warn.mock.calls[0]![0])).toMatch(/the hashing worker is unavailable \(no answer within 300 ms\)/);
+      // The next import does not wait again.
+      expect(summary(await importLayer(new MemoryContentStore(), chunks(tar), { fileHasher: webBlake3, offload }))).toEqual(summary(plain));
+      expect(spawned).toBe(1);
+      expect(warn).toHaveBeenCalledTimes(1);
+    } finally {
+      warn.mockRestore();
+      URL.revokeObjectURL(silent);
+    }
+  });
+
   it('fails the import when the worker dies after answering, keeps nothing, and the next import starts another', async () => {
     // Answers twice, then throws: what a worker that crashes mid-stream looks like.
     const dying = URL.createObjectURL(new Blob([`

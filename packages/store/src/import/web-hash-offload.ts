@@ -12,6 +12,19 @@ export type WebHashReply = { id: number; acked: number } | { id: number; digest:
 const IN_FLIGHT = 8 * 2 ** 20;
 
 /**
+ * How long a worker may take to answer first (load its script and hash-wasm, hash a chunk)
+ * before the page stops waiting for it. Loading from the page's own origin takes well under
+ * a second; a fetch that neither loads nor fails would otherwise hold the import for good
+ * once IN_FLIGHT bytes wait for the worker.
+ */
+const FIRST_ANSWER_MS = 10_000;
+
+export interface WebHashOffloadOptions {
+  /** Default 10 s (FIRST_ANSWER_MS). */
+  firstAnswerMs?: number;
+}
+
+/**
  * The browsers' offload: a Web Worker (`webHashWorker`) computes a layer's diffID while the
  * page parses, hashes the files and stores — the diffID's sha256 pass was a third of a
  * browser import. Each chunk goes over as a copy (transferred, so the copy is made once),
@@ -22,8 +35,10 @@ const IN_FLIGHT = 8 * 2 ** 20;
  * worker URL that does not load — costs nothing but its attempt: until that answer the
  * session keeps what it sent, and hashes it on the page from the first byte (said once on
  * the console). One that fails later fails the import using it; the next import starts
- * another. One import at a time: a concurrent one hashes on the page. Layers under
- * LOCAL_LIMIT never reach the worker.
+ * another. One that gives no first answer within `firstAnswerMs` (a script fetch that
+ * stalls) is stopped the same way, and the offload starts no more workers: each import
+ * would wait as long again. One import at a time: a concurrent one hashes on the page.
+ * Layers under LOCAL_LIMIT never reach the worker.
  */
 export class WebHashOffload implements HashOffload {
   readonly fileShare = 0;
@@ -31,13 +46,18 @@ export class WebHashOffload implements HashOffload {
   private active: WebHashSession | undefined;
   private nextId = 1;
   private warned = false;
+  /** Set when a worker never answered: no more are started. */
+  private stalled = false;
+  readonly firstAnswerMs: number;
 
   /** `spawn`: the worker, e.g. `() => new Worker(new URL('./hash-worker.js', import.meta.url), { type: 'module' })`. */
-  constructor(private readonly spawn: () => Worker) {}
+  constructor(private readonly spawn: () => Worker, options: WebHashOffloadOptions = {}) {
+    this.firstAnswerMs = options.firstAnswerMs ?? FIRST_ANSWER_MS;
+  }
 
   open(options: { diffId?: boolean; files?: DigestAlgorithm } = {}): HashSession | undefined {
     // Nothing to do here without a diffID: the files are the page's.
-    if (options.diffId === false || this.active) return undefined;
+    if (options.diffId === false || this.active || this.stalled) return undefined;
     this.active = new WebHashSession(this, this.nextId++);
     return this.active;
   }
@@ -50,6 +70,13 @@ export class WebHashOffload implements HashOffload {
 
   detach(session: WebHashSession): void {
     if (this.active === session) this.active = undefined;
+  }
+
+  /** The worker gave no first answer in time: stop it, and start no other. */
+  abandon(w: Worker): void {
+    this.stalled = true;
+    if (this.worker === w) this.worker = undefined;
+    w.terminate();
   }
 
   noteFailure(e: unknown): void {
@@ -96,6 +123,8 @@ class WebHashSession implements HashSession {
   private failure: Error | undefined;
   private waiting: (() => void) | undefined;
   private finished: { resolve(d: Digest): void; reject(e: Error): void } | undefined;
+  /** Runs from the hand-over to the worker's first answer. */
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly owner: WebHashOffload, readonly id: number) {}
 
@@ -139,6 +168,7 @@ class WebHashSession implements HashSession {
   }
 
   close(): void {
+    clearTimeout(this.timer);
     if (this.where === 'worker') this.send({ id: this.id, close: true });
     this.fail(new Error('hash session closed'));
     this.owner.detach(this);
@@ -146,6 +176,7 @@ class WebHashSession implements HashSession {
 
   onReply(r: WebHashReply): void {
     if ('acked' in r) {
+      clearTimeout(this.timer);
       this.kept = undefined;
       this.inFlight -= r.acked;
     } else if ('digest' in r) {
@@ -158,6 +189,7 @@ class WebHashSession implements HashSession {
 
   /** Before the first answer: hash here what came, and go on here. After: the import fails. */
   onWorkerFailure(e: Error): void {
+    clearTimeout(this.timer);
     if (this.where !== 'worker') return;
     try {
       if (this.kept) {
@@ -184,6 +216,12 @@ class WebHashSession implements HashSession {
       return;
     }
     this.where = 'worker';
+    const w = this.worker;
+    this.timer = setTimeout(() => {
+      if (this.where !== 'worker' || !this.kept) return;
+      this.owner.abandon(w);
+      this.onWorkerFailure(new Error(`no answer within ${this.owner.firstAnswerMs} ms`));
+    }, this.owner.firstAnswerMs);
     // The kept copies stay for a failure before the first answer: the worker gets copies.
     for (const c of this.kept!) this.post(c.slice());
   }

@@ -4,7 +4,7 @@
  * and a collection leaves alone what a pull, load or commit in flight has stored.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -145,13 +145,43 @@ describe('the store guard', () => {
       letGo = resolve;
     }));
     while (!entered) await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(readFileSync(lock, 'utf8')).toBe(String(process.pid));
+    const taken = readFileSync(lock, 'utf8');
+    expect(lockHolder(lock)).toBe(process.pid);
     expect(breakStaleLock(lock, dead)).toBe(true);
-    expect(readFileSync(lock, 'utf8')).toBe(String(process.pid));
+    expect(readFileSync(lock, 'utf8')).toBe(taken);
     expect(existsSync(`${lock}.break`)).toBe(false);
     letGo();
     await inside;
     expect(existsSync(lock)).toBe(false);
+  });
+
+  it('tells a lock or lease of a process that is gone from one of a live process given its pid again', async () => {
+    const root = tmp();
+    const lock = join(root, 'lock');
+    // This process's own start, as the guard writes it: /proc/<pid>/stat, field 22.
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+    await new DiskGuard(root).exclusive(async () => {
+      expect(readFileSync(lock, 'utf8')).toBe(`${process.pid} ${start}`);
+    });
+    // A holder that had this pid and started at another time: gone, its pid reused.
+    writeFileSync(lock, `${process.pid} ${Number(start) - 1}`);
+    expect(lockHolder(lock)).toEqual({ stale: `${process.pid} ${Number(start) - 1}` });
+    writeFileSync(lock, `${process.pid} ${start}`);
+    expect(lockHolder(lock)).toBe(process.pid);
+    // A lock that names no start (written where /proc was not to be had) goes by the pid.
+    writeFileSync(lock, String(process.pid));
+    expect(lockHolder(lock)).toBe(process.pid);
+    rmSync(lock);
+    // Leases likewise: a reused pid's lease is removed, a live one's and one without a start kept.
+    mkdirSync(join(root, 'leases'));
+    for (const name of [`${process.pid}-0-${Number(start) - 1}`, `${process.pid}-1-${start}`, `${process.pid}-2`]) writeFileSync(join(root, 'leases', name), '');
+    expect(await new DiskGuard(root).leases()).toBe(2);
+    expect(readdirSync(join(root, 'leases')).sort()).toEqual([`${process.pid}-1-${start}`, `${process.pid}-2`]);
+    // And a lease this guard takes names this process's start.
+    const lease = await new DiskGuard(root).lease();
+    expect(readdirSync(join(root, 'leases'))).toContain(`${process.pid}-0-${start}`);
+    lease.release();
   });
 
   it('clears a break file left by a waiter that died breaking the lock, then takes the lock over', async () => {

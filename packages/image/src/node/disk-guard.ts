@@ -11,8 +11,9 @@ const UNWRITTEN_GRACE_MS = 5_000;
 /**
  * The guard of a store root on disk, shared by every process using it (see StoreGuard).
  *
- * `exclusive` holds `<root>/lock`, a file created with O_EXCL that names its process; a lock
- * whose process is gone (killed in a section) is taken over. Node has no flock, and the
+ * `exclusive` holds `<root>/lock`, a file created with O_EXCL that names its process (its pid
+ * and, on Linux, its start time: a pid alone would name another process once the number is
+ * reused); a lock whose process is gone (killed in a section) is taken over. Node has no flock, and the
  * sections are short (a JSON file's read and replace, a collection), so waiting is a poll.
  * Taking over is itself exclusive (`breakStaleLock`): two waiters that both found the lock
  * stale would otherwise each remove it, the second removing the first's new lock.
@@ -43,7 +44,9 @@ export class DiskGuard implements StoreGuard {
   }
 
   async lease(): Promise<Lease> {
-    const file = join(this.leaseDir, `${process.pid}-${this.nextLease++}`);
+    // `<pid>-<n>[-<start>]`: this process, and its start time where /proc has it.
+    const start = ownStart();
+    const file = join(this.leaseDir, `${process.pid}-${this.nextLease++}${start === undefined ? '' : `-${start}`}`);
     // Under the lock: no collection is running, and none starts without seeing this file
     // (this process's collections too: the file names a live process).
     await this.exclusive(async () => {
@@ -74,8 +77,9 @@ export class DiskGuard implements StoreGuard {
     }
     let held = 0;
     for (const name of names) {
-      const pid = Number(name.split('-')[0]);
-      if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
+      const [pidText, , start] = name.split('-');
+      const pid = Number(pidText);
+      if (Number.isInteger(pid) && pid > 0 && alive(pid, start)) {
         held++;
         continue;
       }
@@ -112,8 +116,9 @@ export function lockHolder(file: string): number | 'unknown' | { stale: string }
   } catch {
     return 'unknown'; // released meanwhile: the next try takes it
   }
-  const pid = Number(text);
-  if (text !== '' && Number.isInteger(pid) && pid > 0) return alive(pid) ? pid : { stale: text };
+  const named = /^(\d+)(?: (\d+))?$/.exec(text);
+  const pid = Number(named?.[1]);
+  if (named && pid > 0) return alive(pid, named[2]) ? pid : { stale: text };
   // Not written yet: its maker is between create and write, unless that was long ago.
   try {
     return Date.now() - statSync(file).mtimeMs > UNWRITTEN_GRACE_MS ? { stale: text } : 'unknown';
@@ -156,7 +161,8 @@ function createPidFile(file: string): boolean {
     throw e;
   }
   try {
-    writeSync(fd, String(process.pid));
+    const start = ownStart();
+    writeSync(fd, start === undefined ? String(process.pid) : `${process.pid} ${start}`);
   } finally {
     closeSync(fd);
   }
@@ -171,12 +177,44 @@ function removeIfPresent(file: string): void {
   }
 }
 
-function alive(pid: number): boolean {
+/**
+ * Whether the process a file names still runs: a process has that pid and, where the file
+ * has a start time and /proc can say, started then — not a later one given the pid again.
+ */
+function alive(pid: number, start?: string): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     // EPERM: it exists, as another user's process.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  if (start === undefined) return true;
+  const now = startTicks(pid);
+  return now === undefined || now === start;
+}
+
+let own: { start: string | undefined } | undefined;
+
+/** This process's start (see startTicks): read once. */
+function ownStart(): string | undefined {
+  own ??= { start: startTicks(process.pid) };
+  return own.start;
+}
+
+/**
+ * When a process started, in clock ticks since boot (field 22 of /proc/<pid>/stat, which does
+ * not move with the wall clock); undefined where there is no /proc (not Linux) or no such
+ * process.
+ */
+function startTicks(pid: number): string | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Fields from the third on follow the command name, which is in parentheses and may
+  // hold spaces and parentheses itself.
+  const ticks = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  return ticks !== undefined && /^\d+$/.test(ticks) ? ticks : undefined;
 }

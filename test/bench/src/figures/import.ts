@@ -4,8 +4,8 @@
  * memory store and into a disk store on tmpfs — with the hashing offload the runtime uses,
  * and the memory store once more hashing everything on the importing thread — and
  * extracted by GNU `tar -x` onto tmpfs. Each importer runs in a process of its own
- * (import-child.ts), one warm-up run first, as does tar. Returns the medians in ns and the
- * tar's size.
+ * (import-child.ts), one warm-up run first, as does tar. Returns the medians in ns — of the
+ * time each took, and of the CPU time it used on all its threads — and the tar's size.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +21,8 @@ export interface ImportFigures {
   disk: number;
   tar: number;
   tarBytes: number;
+  /** CPU time (user + system, every thread of the process), medians in ns. */
+  cpu: { memory: number; memoryOneThread: number; disk: number; tar: number };
 }
 
 export async function measureImport(runs: number, mib = 100, files = 2000): Promise<ImportFigures> {
@@ -52,14 +54,36 @@ export async function measureImport(runs: number, mib = 100, files = 2000): Prom
       if (r > 0) tarRuns.push(Number(process.hrtime.bigint() - t0));
       rmSync(out, { recursive: true, force: true });
     }
-    const results = { tar: tarRuns } as Record<Importer | 'tar', number[]>;
+    // tar's CPU time in runs of their own, through the shell's `times` (its children's user
+    // and system time): the shell would add its start to the times above.
+    const tarCpu: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const out = join(work, `c${r}`);
+      mkdirSync(out);
+      const report = execFileSync('bash', ['-c', 'tar -xf "$1" -C "$2"; times', 'bash', tarFile, out], { encoding: 'utf8' });
+      tarCpu.push(childrenCpu(report));
+      rmSync(out, { recursive: true, force: true });
+    }
+    const results = { tar: { times: tarRuns, cpu: tarCpu } } as Record<Importer | 'tar', { times: number[]; cpu: number[] }>;
     for (const name of Object.keys(IMPORTERS) as Importer[]) {
       const child = fileURLToPath(new URL('./import-child.ts', import.meta.url));
       const stdout = execFileSync(process.execPath, [...process.execArgv, child, name, tarFile, String(runs), work], { encoding: 'utf8' });
-      results[name] = JSON.parse(stdout) as number[];
+      results[name] = JSON.parse(stdout) as { times: number[]; cpu: number[] };
     }
-    return { memory: median(results.memory), memoryOneThread: median(results.memoryOneThread), disk: median(results.disk), tar: median(results.tar), tarBytes };
+    const m = (k: Importer | 'tar', of: 'times' | 'cpu') => median(results[k][of]);
+    return {
+      memory: m('memory', 'times'), memoryOneThread: m('memoryOneThread', 'times'), disk: m('disk', 'times'), tar: m('tar', 'times'), tarBytes,
+      cpu: { memory: m('memory', 'cpu'), memoryOneThread: m('memoryOneThread', 'cpu'), disk: m('disk', 'cpu'), tar: m('tar', 'cpu') },
+    };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** The children's user + system time in bash's `times` report (its second line), in ns. */
+function childrenCpu(report: string): number {
+  const line = report.trim().split('\n')[1] ?? '';
+  const parts = [...line.matchAll(/(\d+)m([\d.]+)s/g)];
+  if (parts.length !== 2) throw new Error(`unexpected output of times: ${JSON.stringify(report)}`);
+  return parts.reduce((ns, [, min, sec]) => ns + (Number(min) * 60 + Number(sec)) * 1e9, 0);
 }

@@ -1,4 +1,4 @@
-import { tarHeader, tarPadding, TAR_END, type TarWriteEntry } from '@strata/store';
+import { devMajor, devMinor, tarHeader, tarPadding, TAR_END, type TarWriteEntry } from '@strata/store';
 import { changeset, type ChangesetEntry } from './changeset.js';
 import type { OverlayFs } from './overlay-fs.js';
 
@@ -52,7 +52,7 @@ function entryOf(fs: OverlayFs, e: ChangesetEntry): TarWriteEntry | undefined {
       return { ...base, name: e.path, type: 'fifo' };
     case 'chardev':
     case 'blockdev':
-      return { ...base, name: e.path, type: e.type, devmajor: (n.rdev ?? 0) >> 8, devminor: (n.rdev ?? 0) & 0xff };
+      return { ...base, name: e.path, type: e.type, devmajor: devMajor(n.rdev ?? 0), devminor: devMinor(n.rdev ?? 0) };
     case 'file':
       return { ...base, name: e.path, type: 'file', size: fs.dataOf(n).size };
     default:

@@ -1,4 +1,5 @@
 export * from './types.js';
+export { devMajor, devMinor, makeDev } from './device.js';
 export type { ContentBatch, ContentStore, ContentWriter, WriterOptions } from './content-store.js';
 export { DigestMismatchError, LayerFormatError, NotFoundError, StorageFullError } from './errors.js';
 export { isDigest, toHex, webBlake3, webSha256, type Hasher, type HasherFactory, type WebHasherFactory } from './hash.js';

@@ -82,8 +82,9 @@ export function tarHeader(e: TarWriteEntry): Uint8Array {
   if (linkname) block.set(enc.encode(linkFits ? linkname : placeholder(linkname)), 157);
   block.set(enc.encode('ustar\u000000'), 257);
   if (e.type === 'chardev' || e.type === 'blockdev') {
-    octal(block, 329, 8, e.devmajor ?? 0);
-    octal(block, 337, 8, e.devminor ?? 0);
+    // No PAX record holds device numbers: past 7 octal digits, GNU base-256 (as Go writes).
+    numeric(block, 329, 8, e.devmajor ?? 0);
+    numeric(block, 337, 8, e.devminor ?? 0);
   }
   checksum(block);
   if (records.length === 0) return block;
@@ -133,6 +134,17 @@ function baseName(path: string): string {
 
 function isAscii(s: string): boolean {
   return /^[\x01-\x7f]*$/.test(s);
+}
+
+/** Octal where it fits (`octal`), else GNU base-256: a marker bit, then big-endian bytes. */
+function numeric(block: Uint8Array, off: number, width: number, value: number): void {
+  if (value < 8 ** (width - 1)) return octal(block, off, width, value);
+  let v = value;
+  for (let i = off + width - 1; i > off; i--) {
+    block[i] = v % 256;
+    v = Math.floor(v / 256);
+  }
+  block[off] = 0x80;
 }
 
 /** `width - 1` octal digits and a NUL, as GNU tar and Go write them. */

@@ -1,5 +1,11 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LayerFormatError, readTar, type TarHeader } from '../src/index.js';
+import {
+  concatBytes, devMajor, devMinor, importLayer, LayerFormatError, makeDev, MemoryContentStore, readTar, TAR_END, tarHeader, type TarHeader,
+} from '../src/index.js';
 import { makeTar, once } from './suite/tar-builder.js';
 
 const enc = new TextEncoder();
@@ -98,5 +104,94 @@ describe('PAX numbers', () => {
   it('take whole numbers beyond what the octal fields hold', async () => {
     const tar = await makeTar([{ name: 'f', data: 'hello', pax: { uid: '4294967296', gid: '7', size: '5' } }]);
     expect((await headers(tar))[0]).toMatchObject({ uid: 4294967296, gid: 7, size: 5 });
+  });
+});
+
+/** A tar GNU tar writes from files made by `setup` in a fresh directory (a real producer). */
+function gnuTar(args: string[], setup: (dir: string) => void): Uint8Array {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-gnutar-'));
+  try {
+    setup(dir);
+    return new Uint8Array(execFileSync('tar', ['-cf', '-', '-C', dir, ...args], { maxBuffer: 64 * 2 ** 20 }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('what GNU tar, Python and Go read alike', () => {
+  it('reads the next header after a directory, symlink or fifo whose size field is not zero', async () => {
+    for (const [type, linkname] of [['directory', undefined], ['symlink', 'f'], ['fifo', undefined]] as const) {
+      const tar = await makeTar([
+        { name: 'x', type, ...(linkname ? { linkname } : {}) },
+        { name: 'f', data: 'a'.repeat(600) },
+        { name: 'g', data: 'b' },
+      ]);
+      // "4096 bytes" in the first header, as some producers write for a directory; no data follows.
+      const got = await headers(patch(tar, 124, '00000010000\0'));
+      expect(got.map((h) => h.name.replace(/\/$/, '')), type).toEqual(['x', 'f', 'g']);
+      expect(got[0]!.size).toBe(0);
+    }
+  });
+
+  it('reads an old-style entry whose name ends in a slash as a directory', async () => {
+    const tar = await makeTar([{ name: 'd/', type: 'directory' }, { name: 'd/f', data: 'x' }]);
+    const v7 = patch(tar, 156, [0]);
+    expect((await headers(v7)).map((h) => [h.name, h.type])).toEqual([['d/', 'dir'], ['d/f', 'file']]);
+    // Without the slash it stays a file.
+    const file = patch(patch(tar, 0, 'd\0'), 156, [0]);
+    expect((await headers(file))[0]!.type).toBe('file');
+  });
+
+  it('reads a base-256 mtime before 1970, as GNU tar writes it', async () => {
+    const tar = gnuTar(['--format=gnu', 'old'], (dir) => {
+      writeFileSync(join(dir, 'old'), 'x');
+      // touch, not utimes: Node takes negative times for "now".
+      execFileSync('touch', ['-d', '1960-01-01 00:00:00 UTC', join(dir, 'old')]);
+    });
+    expect(tar[136]).toBe(0xff); // base-256, negative
+    expect((await headers(tar))[0]!.mtimeNs).toBe(-315_619_200n * 1_000_000_000n);
+  });
+
+  it('reads the value bits of a base-256 number\'s first byte, and refuses what then does not fit', async () => {
+    const tar = await makeTar([{ name: 'f', data: 'x' }]);
+    expect((await headers(patch(tar, 108, [0x80, 0, 0, 0, 0, 0, 0x03, 0xe8])))[0]!.uid).toBe(1000);
+    // 2^56 + 1000: not uid 1000.
+    await expect(headers(patch(tar, 108, [0x81, 0, 0, 0, 0, 0, 0x03, 0xe8]))).rejects.toThrow(/uid out of range/);
+    // Negative only for a time.
+    await expect(headers(patch(tar, 124, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe]))).rejects.toThrow(/size out of range/);
+  });
+
+  it('refuses a sparse file rather than store its sparse map as its contents', async () => {
+    const tar = gnuTar(['--sparse', '--format=posix', 'sparse'], (dir) => {
+      const fd = openSync(join(dir, 'sparse'), 'w');
+      writeSync(fd, 'start');
+      writeSync(fd, 'end', 3 * 2 ** 20);
+      closeSync(fd);
+    });
+    await expect(headers(tar)).rejects.toThrow(/sparse files/);
+  });
+});
+
+describe('device numbers', () => {
+  const device = (devmajor: number, devminor: number) =>
+    concatBytes([tarHeader({ name: 'dev/x', type: 'chardev', mode: 0o600, uid: 0, gid: 0, mtimeNs: 0n, devmajor, devminor }), TAR_END]);
+
+  it('are kept as Linux keeps them, so no two collide, and written back as they were read', async () => {
+    const seen = new Set<number>();
+    for (const [major, minor] of [[1, 0], [1, 256], [3, 3], [3, 259], [4095, 255], [4096, 1], [8, 2 ** 22 + 5]] as const) {
+      const [h] = await headers(device(major, minor));
+      expect([h!.devmajor, h!.devminor]).toEqual([major, minor]);
+      const layer = await importLayer(new MemoryContentStore(), once(device(major, minor)));
+      const rdev = layer.entries.get('dev/x')!.rdev!;
+      expect([devMajor(rdev), devMinor(rdev)]).toEqual([major, minor]);
+      seen.add(rdev);
+    }
+    expect(seen.size).toBe(7);
+    // What stat reports for a device node: /dev/null is 1:3.
+    expect(statSync('/dev/null').rdev).toBe(makeDev(1, 3));
+  });
+
+  it('refuses one beyond what a device number holds', async () => {
+    await expect(headers(patch(device(1, 0), 329, [0x80, 0, 0, 0, 0, 0x20, 0, 0]))).rejects.toThrow(/device number 2097152:0 out of range/);
   });
 });

@@ -29,7 +29,6 @@ export class ChangesetBuilder {
   /** Entries left out, with why (hard links to paths of lower layers). */
   readonly warnings: string[] = [];
   private nextGroup = 1;
-  private readonly groups = new Map<string, number>();
 
   constructor() {
     this.entries.set('', implicitDir());
@@ -89,13 +88,10 @@ export class ChangesetBuilder {
         return;
       }
       if (target.type === 'dir' || target.type === 'whiteout') throw new LayerFormatError('hard link to a directory or whiteout', rawName);
-      let g = target.linkGroup;
-      if (g === undefined) {
-        g = this.groups.get(t) ?? this.nextGroup++;
-        this.groups.set(t, g);
-        target.linkGroup = g;
-      }
-      entry = { ...target, linkGroup: g };
+      // A group per inode: the target's, or a new one. (A path whose entry was replaced later
+      // in the tar is another inode: the links made to the old one keep their own group.)
+      target.linkGroup ??= this.nextGroup++;
+      entry = { ...target };
     }
     this.ensureParents(path, entry.mtimeNs);
     const existing = this.entries.get(path);

@@ -1,4 +1,5 @@
 import type { ContentStore } from '../content-store.js';
+import { makeDev } from '../device.js';
 import { DigestMismatchError } from '../errors.js';
 import { webSha256, type HasherFactory } from '../hash.js';
 import type { Digest, LayerEntry, LayerIndex } from '../types.js';
@@ -262,8 +263,8 @@ function entryOf(h: TarHeader): LayerEntry {
     switch (h.type) {
       case 'dir': return { type: 'dir', ...base, size: 0 };
       case 'symlink': return { type: 'symlink', ...base, size: new TextEncoder().encode(h.linkname).length, target: h.linkname };
-      case 'chardev': return { type: 'chardev', ...base, size: 0, rdev: (h.devmajor << 8) | h.devminor };
-      case 'blockdev': return { type: 'blockdev', ...base, size: 0, rdev: (h.devmajor << 8) | h.devminor };
+      case 'chardev': return { type: 'chardev', ...base, size: 0, rdev: makeDev(h.devmajor, h.devminor) };
+      case 'blockdev': return { type: 'blockdev', ...base, size: 0, rdev: makeDev(h.devmajor, h.devminor) };
       case 'fifo': return { type: 'fifo', ...base, size: 0 };
       default: return { type: 'file', ...base, size: h.type === 'file' ? h.size : 0 };
     }

@@ -1,3 +1,4 @@
+import { MAX_DEV_MAJOR, MAX_DEV_MINOR } from '../device.js';
 import { LayerFormatError } from '../errors.js';
 import { ByteReader } from './byte-reader.js';
 
@@ -87,14 +88,21 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
     }
     const records = hasKeys(globalPax) || hasKeys(pax) ? { ...globalPax, ...pax } : NO_RECORDS;
     if (records !== NO_RECORDS) pax = {};
-    const type = typeOf(flag, block);
     const prefix = isUstar(block) ? cString(block, 345, 155) : '';
     let name = longName ?? (prefix ? `${prefix}/${cString(block, 0, 100)}` : cString(block, 0, 100));
+    // Pre-POSIX tars mark a directory by a trailing slash on an old-style ('\0') entry, as
+    // GNU tar, Python's tarfile and Go's archive/tar read it.
+    const type = flag === '\0' && name.endsWith('/') ? 'dir' : typeOf(flag, block);
     let linkname = longLink ?? cString(block, 157, 100);
     longName = undefined;
     longLink = undefined;
     if (records.path) name = dec.decode(records.path);
     if (records.linkpath) linkname = dec.decode(records.linkpath);
+    if (records !== NO_RECORDS && Object.keys(records).some((k) => k.startsWith('GNU.sparse.'))) {
+      // The data is a sparse map and the file's pieces: stored as they stand, the file would be
+      // wrong with no error (old-GNU 'S' entries are refused by type already).
+      throw new LayerFormatError('sparse files (GNU.sparse PAX records) are not supported in layers', name);
+    }
     let entrySize = type === 'file' ? size : 0;
     if (records.size && type === 'file') entrySize = paxNumber(records.size, 'size');
     const header: TarHeader = {
@@ -103,20 +111,24 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
       mode: readNumber(block, 100, 8, 'mode') & 0o7777,
       uid: records.uid ? paxNumber(records.uid, 'uid') : readNumber(block, 108, 8, 'uid'),
       gid: records.gid ? paxNumber(records.gid, 'gid') : readNumber(block, 116, 8, 'gid'),
-      mtimeNs: records.mtime ? parseTime(dec.decode(records.mtime)) : BigInt(readNumber(block, 136, 12, 'mtime')) * 1_000_000_000n,
+      mtimeNs: records.mtime ? parseTime(dec.decode(records.mtime)) : BigInt(readNumber(block, 136, 12, 'mtime', true)) * 1_000_000_000n,
       size: entrySize,
       linkname,
       devmajor: type === 'chardev' || type === 'blockdev' ? readNumber(block, 329, 8, 'devmajor') : 0,
       devminor: type === 'chardev' || type === 'blockdev' ? readNumber(block, 337, 8, 'devminor') : 0,
       xattrs: {},
     };
+    if (header.devmajor >= MAX_DEV_MAJOR || header.devminor >= MAX_DEV_MINOR) {
+      throw new LayerFormatError(`device number ${header.devmajor}:${header.devminor} out of range`, name);
+    }
     if (records !== NO_RECORDS) {
       for (const [k, v] of Object.entries(records)) {
         if (k.startsWith('SCHILY.xattr.')) header.xattrs[k.slice('SCHILY.xattr.'.length)] = v;
       }
     }
-    // Directories and links may carry a size field; their data (if any) is skipped.
-    const dataSize = type === 'file' ? entrySize : size;
+    // Hard links may carry data (pax allows it): skipped. The other types have none, whatever
+    // their size field says (POSIX; GNU tar, Python and Go read the next header at once).
+    const dataSize = type === 'file' ? entrySize : type === 'link' ? size : 0;
     const offset = r.consumed;
     // A body the reader holds already (most small files) is handed over whole.
     const data = type === 'file' && entrySize > 0 ? r.takeBuffered(entrySize) : undefined;
@@ -210,13 +222,18 @@ function cString(b: Uint8Array, off: number, len: number): string {
   return dec.decode(b.subarray(off, end));
 }
 
-/** An octal field, or GNU base-256 when the high bit of the first byte is set. */
-function readNumber(b: Uint8Array, off: number, len: number, what: string): number {
+/**
+ * An octal field, or GNU base-256 when the high bit of the first byte is set: the field's
+ * other bits, the first byte's included, are a two's-complement number. Negative values only
+ * where `signed` (an mtime before 1970, as GNU tar and Python write it).
+ */
+function readNumber(b: Uint8Array, off: number, len: number, what: string, signed = false): number {
   if (b[off]! & 0x80) {
-    let v = 0;
-    for (let i = off + 1; i < off + len; i++) v = v * 256 + b[i]!;
-    if (b[off]! & 0x40 || !Number.isSafeInteger(v)) throw new LayerFormatError(`tar ${what} out of range`);
-    return v;
+    let v = BigInt(b[off]! & 0x7f);
+    for (let i = off + 1; i < off + len; i++) v = (v << 8n) | BigInt(b[i]!);
+    if (b[off]! & 0x40) v -= 1n << BigInt(8 * len - 1);
+    if ((v < 0n && !signed) || v > MAX_SAFE || v < -MAX_SAFE) throw new LayerFormatError(`tar ${what} out of range`);
+    return Number(v);
   }
   // Read from the bytes, not a decoded string: six fields a header, thousands of headers.
   // The field ends at its first NUL; blanks around the digits are allowed.
@@ -234,6 +251,8 @@ function readNumber(b: Uint8Array, off: number, len: number, what: string): numb
   if (!Number.isSafeInteger(v)) throw new LayerFormatError(`tar ${what} out of range`);
   return v;
 }
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** What String#trim removes, in ASCII: space, tab, newline, vertical tab, form feed, return. */
 function isBlank(c: number): boolean {

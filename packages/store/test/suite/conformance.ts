@@ -145,6 +145,22 @@ export function runStoreConformance(name: string, make: () => Promise<Stores>): 
       expect(await layers.list()).toEqual([layer.diffId]);
     });
 
+    it('keeps a hard link to a file the tar replaces later with the old file, apart from links to the new one', async () => {
+      const { content } = await make();
+      // b is a link to the first a; the second a is another file, and c links to that one.
+      const tar = await makeTar([
+        { name: 'a', data: 'old contents' },
+        { name: 'b', type: 'link', linkname: 'a' },
+        { name: 'a', data: 'new contents' },
+        { name: 'c', type: 'link', linkname: 'a' },
+      ]);
+      const e = (await importLayer(content, once(tar))).entries;
+      const text = async (p: string) => new TextDecoder().decode(await content.get(e.get(p)!.content!.digest));
+      expect([await text('a'), await text('b'), await text('c')]).toEqual(['new contents', 'old contents', 'new contents']);
+      expect(e.get('c')?.linkGroup).toBe(e.get('a')?.linkGroup);
+      expect(e.get('b')?.linkGroup).not.toBe(e.get('a')?.linkGroup);
+    });
+
     it('stores a file shared by two layers once', async () => {
       const { content } = await make();
       await importLayer(content, once(await makeTar([{ name: 'a', data: 'same bytes' }])));

@@ -7,6 +7,7 @@ import { ChangesetBuilder } from './changeset-rules.js';
 import { tap, toAsyncIterable } from '../bytes.js';
 import { decompress, detectCompression, type Compression, type Gunzip } from './decompress.js';
 import { HASH_CHUNK, type HashOffload, type HashSession } from './hash-offload.js';
+import { ImportRefs } from './import-refs.js';
 import { readTar, type TarHeader } from './tar-reader.js';
 
 export interface ImportOptions {
@@ -75,7 +76,8 @@ export interface ImportedLayer extends LayerIndex {
  *
  * Atomic: if anything fails — a corrupt or truncated tar, a hostile entry, a digest or diffID
  * that does not match — the blobs this import added are deleted again (blobs that already
- * existed are left alone), and the error propagates. Nothing of a failed import is visible.
+ * existed are left alone, and so are those another import in flight has found and uses: see
+ * ImportRefs), and the error propagates. Nothing of a failed import is visible.
  * Where the store has batches (disk), the files' blobs are synced together and become
  * visible only once the whole layer has checked out.
  */
@@ -94,6 +96,8 @@ export async function importLayer(
   let compressedSize = 0;
   let size = 0;
   const added = new Set<Digest>();
+  // Where blobs become visible one by one (no batch), other imports in flight may use them.
+  const refs = batch ? undefined : new ImportRefs(content);
   // Files whose digest the offload is still computing: their writers commit when it comes.
   const pending = new Set<Promise<void>>();
   const target = batch ?? content;
@@ -156,14 +160,19 @@ export async function importLayer(
         entry.content = { digest, size: fileSize };
       };
       if (offloaded) {
-        const p = offloaded.then((d) => w.commit(d), async (e) => {
+        const p = offloaded.then(async (d) => {
+          await refs?.refer(d);
+          return w.commit(d);
+        }, async (e) => {
           await w.abort();
           throw e;
         }).then(stored);
         pending.add(p);
         p.then(() => pending.delete(p), () => { /* stays in pending: awaited below */ });
       } else {
-        stored(await w.commit(known ?? h!.digest()));
+        const digest = known ?? h!.digest();
+        await refs?.refer(digest);
+        stored(await w.commit(digest));
       }
     };
     const builder = new ChangesetBuilder();
@@ -179,6 +188,7 @@ export async function importLayer(
         const offloaded = session && share.take(header.size, pending.size) ? session.file(offset, header.size) : undefined;
         // A body held whole is hashed in one call, and its writer need not hash it again.
         const known = !offloaded && data && fileHasher.once ? fileHasher.once(data) : undefined;
+        if (known !== undefined) await refs?.refer(known);
         // Nor written at all when it is stored already (a layer's repeated files, content
         // that another layer brought).
         if (known !== undefined && (batch ? batch.holds?.(known) : content.holds?.(known))) entry.content = { digest: known, size: header.size };
@@ -196,13 +206,14 @@ export async function importLayer(
     if (options.expectedDiffId && options.expectedDiffId !== diffId) throw new DigestMismatchError(options.expectedDiffId, diffId, 'layer diffID');
     if (options.expectedDigest && options.expectedDigest !== digest) throw new DigestMismatchError(options.expectedDigest, digest, 'layer');
     await batch?.flush();
+    await refs?.finish(true, added);
     return { diffId, entries: builder.finish(), digest, compressedSize, size, compression, warnings: builder.warnings };
   } catch (e) {
     // Closing rejects what the offload still owes, so no writer commits after the cleanup.
     session?.close();
     await Promise.allSettled(pending);
     await batch?.discard().catch(() => {});
-    for (const d of added) await content.delete(d).catch(() => {});
+    await refs?.finish(false, added);
     throw e;
   } finally {
     session?.close();

@@ -161,6 +161,44 @@ export function runStoreConformance(name: string, make: () => Promise<Stores>): 
       expect(e.get('b')?.linkGroup).not.toBe(e.get('a')?.linkGroup);
     });
 
+    it('keeps what a failed import stored while another import in flight uses it, and drops it when that one fails too', async () => {
+      const { content } = await make();
+      const shared = 'contents both layers have';
+      const one = await makeTar([{ name: 'one/shared', data: shared }, { name: 'one/own', data: 'only in layer one' }]);
+      const two = await makeTar([{ name: 'two/shared', data: shared }]);
+      const before = await listAll(content);
+      for (const second of ['succeeds', 'fails'] as const) {
+        // Layer one is stored whole, then waits, then fails (a diffID that does not match,
+        // as a download cut short does); layer two imports the same file meanwhile.
+        let stored!: () => void;
+        let release!: () => void;
+        const allStored = new Promise<void>((resolve) => (stored = resolve));
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        const first = importLayer(content, (async function* () {
+          yield one;
+          stored(); // asked for more: every entry of `one` is stored
+          await gate;
+        })(), { expectedDiffId: sha('not this layer') });
+        first.catch(() => {});
+        await allStored;
+        const other = importLayer(content, once(two), second === 'fails' ? { expectedDiffId: sha('nor this one') } : {});
+        if (second === 'succeeds') {
+          const layer = await other;
+          release();
+          await expect(first).rejects.toBeInstanceOf(DigestMismatchError);
+          const ref = layer.entries.get('two/shared')!.content!;
+          expect(new TextDecoder().decode(await content.get(ref.digest))).toBe(shared);
+          expect(await listAll(content)).toEqual([...before, ref.digest].sort());
+          await content.delete(ref.digest);
+        } else {
+          await expect(other).rejects.toBeInstanceOf(DigestMismatchError);
+          release();
+          await expect(first).rejects.toBeInstanceOf(DigestMismatchError);
+          expect(await listAll(content)).toEqual(before);
+        }
+      }
+    });
+
     it('stores a file shared by two layers once', async () => {
       const { content } = await make();
       await importLayer(content, once(await makeTar([{ name: 'a', data: 'same bytes' }])));

@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  DigestMismatchError, importLayer, LayerFormatError, MemoryContentStore,
+  DigestMismatchError, HASH_CHUNK, importLayer, LayerFormatError, MemoryContentStore,
   type ContentStore, type HashOffload, type HashSession, type ImportedLayer,
 } from '../src/index.js';
 import { DiskContentStore, HashWorkerError, nodeGunzip, nodeHashOffload, nodeSha256 } from '../src/node/index.js';
@@ -168,6 +168,18 @@ describe('importing with the hashing offload', () => {
     expect(await listAll(content)).toEqual([]);
   });
 
+  it('refuses to settle a named file whose bytes have not all been written', async () => {
+    // On this thread (under 2 MiB) and on the worker.
+    for (const length of [2 ** 20, 3 * 2 ** 20]) {
+      const session = nodeHashOffload().open()!;
+      for (let at = 0; at < length; at += HASH_CHUNK) await session.write(bytes(HASH_CHUNK, at));
+      void session.file(length - 100, 200);
+      await expect(session.drain()).rejects.toBeInstanceOf(RangeError);
+      await expect(session.finish()).rejects.toBeInstanceOf(RangeError);
+      session.close();
+    }
+  });
+
   it('runs concurrent imports side by side: one on the worker, the others on their own thread', async () => {
     const tars = await Promise.all([makeTar(big), makeTar(big.slice(0, 30)), makeTar(big.slice(1, 40))]);
     const offload = nodeHashOffload();
@@ -270,6 +282,26 @@ describe('a hashing worker that fails', () => {
       expect(files).toBeGreaterThan(20);
     }
     expect(started).toBe(2);
+  });
+
+  it('that ends while an import hashes on its own thread leaves that import alone', async () => {
+    let worker: Worker | undefined;
+    const offload = new WorkerHashOffload((source) => (worker = new Worker(source, { eval: true, execArgv: [] })));
+    // A large import starts the worker.
+    await importBoth(offload);
+    // A small one hashes from its ring, here; the worker ends in the middle of it.
+    const small = await makeTar(big.slice(2, 20));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const pending = importLayer(new MemoryContentStore(nodeSha256), (async function* () {
+      yield small.subarray(0, 100_000);
+      await gate;
+      yield small.subarray(100_000);
+    })(), { hasher: nodeSha256, offload });
+    await worker!.terminate();
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    expect((await pending).diffId).toBe(`sha256:${createHash('sha256').update(small).digest('hex')}`);
   });
 
   it('that dies mid-stream fails the import with the cause, keeps nothing, and the next import gets a new worker', async () => {

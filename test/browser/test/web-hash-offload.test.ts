@@ -68,6 +68,27 @@ describe('WebHashOffload', () => {
     }
   });
 
+  it('hashes on the page when the worker answers that it cannot hash, and tries a new worker next time', async () => {
+    // Loads, but its hasher does not (a page whose CSP forbids WebAssembly): an error a chunk.
+    const broken = URL.createObjectURL(new Blob([
+      "onmessage = (e) => postMessage({ id: e.data.id, error: 'WebAssembly is not allowed here' });",
+    ], { type: 'text/javascript' }));
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      let spawned = 0;
+      const offload = new WebHashOffload(() => (spawned++, new Worker(broken)));
+      for (let i = 0; i < 2; i++) {
+        expect(summary(await importLayer(new MemoryContentStore(), chunks(tar), { fileHasher: webBlake3, offload }))).toEqual(summary(plain));
+      }
+      expect(spawned).toBe(2);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0]![0])).toMatch(/unavailable \(WebAssembly is not allowed here\)/);
+    } finally {
+      warn.mockRestore();
+      URL.revokeObjectURL(broken);
+    }
+  });
+
   it('stops waiting for a worker that never answers, hashes on the page, and starts no other', async () => {
     // Loads, takes every chunk, and says nothing: what a stalled script fetch looks like
     // from the page, once the import has sent as much as it may.

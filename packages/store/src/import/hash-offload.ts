@@ -30,7 +30,7 @@ export interface HashOffload {
  * const s = offload.open();
  * await s.write(chunk);           // every byte of the stream, in order (back-pressure)
  * const d = s.file(start, size);  // a file's bytes, named by their stream position
- * await s.drain();                // optional: every named, fully written file settles
+ * await s.drain();                // optional: every named file settles (its bytes all written)
  * const diffId = await s.finish(); // after the last write; file digests settle too
  * s.close();                      // always, also after an error: pending promises reject
  * ```
@@ -46,11 +46,14 @@ export interface HashSession {
   /** The digest (by the session's `files` hash) of bytes [start, start + size) of the stream. */
   file(start: number, size: number): Promise<Digest>;
   /**
-   * Settle every file named so far whose bytes have all been written (a hard link needs its
-   * target's digest before the next entry).
+   * Settle every file named so far (a hard link needs its target's digest before the next
+   * entry). Every byte of those files must have been written: a RangeError otherwise.
    */
   drain(): Promise<void>;
-  /** The sha256 of the whole stream (the diffID); undefined if opened without it. */
+  /**
+   * The sha256 of the whole stream (the diffID); undefined if opened without it. Named files
+   * settle too; as for drain, all of their bytes must have been written.
+   */
   finish(): Promise<Digest | undefined>;
   close(): void;
 }

@@ -32,7 +32,8 @@ export interface WebHashOffloadOptions {
  * would need the page to keep their bytes until named).
  *
  * A worker that fails before its first answer — a page that may not start workers, a
- * worker URL that does not load — costs nothing but its attempt: until that answer the
+ * worker URL that does not load, a worker that cannot hash (it answers with an error) —
+ * costs nothing but its attempt: until that answer the
  * session keeps what it sent, and hashes it on the page from the first byte (said once on
  * the console). One that fails later fails the import using it; the next import starts
  * another. One that gives no first answer within `firstAnswerMs` (a script fetch that
@@ -87,15 +88,21 @@ export class WebHashOffload implements HashOffload {
 
   private start(): Worker {
     const w = this.spawn();
-    w.addEventListener('message', (e: MessageEvent<WebHashReply>) => {
-      if (e.data.id === this.active?.id) this.active.onReply(e.data);
-    });
-    w.addEventListener('error', (e) => {
-      e.preventDefault();
+    const failed = (cause: Error): void => {
       // The next import starts another.
       if (this.worker === w) this.worker = undefined;
       w.terminate();
-      this.active?.onWorkerFailure(new Error(e.message || 'the worker did not load'));
+      this.active?.onWorkerFailure(cause);
+    };
+    w.addEventListener('message', (e: MessageEvent<WebHashReply>) => {
+      // A worker that cannot hash (its hasher would not compile: a page whose CSP forbids
+      // WebAssembly) says so for every chunk: as good as a worker that failed.
+      if ('error' in e.data) failed(new Error(e.data.error));
+      else if (e.data.id === this.active?.id) this.active.onReply(e.data);
+    });
+    w.addEventListener('error', (e) => {
+      e.preventDefault();
+      failed(new Error(e.message || 'the worker did not load'));
     });
     return w;
   }
@@ -181,8 +188,6 @@ class WebHashSession implements HashSession {
       this.inFlight -= r.acked;
     } else if ('digest' in r) {
       this.finished?.resolve(`sha256:${r.digest}`);
-    } else {
-      this.fail(new Error(`the hashing worker failed: ${r.error}`));
     }
     this.wake();
   }

@@ -221,6 +221,7 @@ class WorkerSession implements HashSession {
 
   async drain(): Promise<void> {
     this.check();
+    this.checkNamedWritten('drain');
     if (this.where === 'ring') return this.hashNamedLocally();
     if (this.files.size === 0) return;
     this.post(false);
@@ -230,9 +231,10 @@ class WorkerSession implements HashSession {
     }
   }
 
-  finish(): Promise<Digest | undefined> {
+  async finish(): Promise<Digest | undefined> {
     this.check();
-    if (this.where === 'ring') return Promise.resolve(this.finishLocally());
+    this.checkNamedWritten('finish');
+    if (this.where === 'ring') return this.finishLocally();
     const p = new Promise<Digest | undefined>((resolve, reject) => (this.finished = { resolve, reject }));
     this.chunkStart = this.written;
     this.post(true);
@@ -265,7 +267,9 @@ class WorkerSession implements HashSession {
    * not hashed may be gone: the import fails.
    */
   onWorkerFailure(e: Error): void {
-    if (this.where === 'worker' && !this.answered && !this.closed) {
+    // A session hashing on this thread never used that worker: nothing of it is lost.
+    if (this.where !== 'worker' || this.closed) return;
+    if (!this.answered) {
       this.owner.noteStartFailure(e);
       this.takeOver();
     } else {
@@ -331,6 +335,13 @@ class WorkerSession implements HashSession {
 
   private check(): void {
     if (this.failure) throw this.failure;
+  }
+
+  /** drain and finish settle named files, so all of their bytes must have come (see HashSession). */
+  private checkNamedWritten(what: string): void {
+    for (const f of this.files.values()) {
+      if (f.start + f.size > this.written) throw new RangeError(`hash session ${what}: a named file's bytes have not all been written`);
+    }
   }
 
   /** Below LOCAL_LIMIT the whole stream is in the ring: files are hashed from there, here. */

@@ -93,12 +93,19 @@ describe('tar header checksum', async () => {
 
 describe('PAX numbers', () => {
   it('refuse a size, uid or gid that is not a whole number, naming it', async () => {
-    for (const [key, value] of [['size', 'abc'], ['size', '-5'], ['size', '5.5'], ['size', '1e3'], ['size', ''], ['size', '99999999999999999999'], ['uid', 'x'], ['gid', '-1']]) {
+    for (const [key, value] of [['size', 'abc'], ['size', '-5'], ['size', '5.5'], ['size', '1e3'], ['size', '99999999999999999999'], ['uid', 'x'], ['gid', '-1']]) {
       const tar = await makeTar([{ name: 'f', data: 'hello', pax: { [key!]: value! } }, { name: 'g', data: 'world' }]);
       const err = await headers(tar).catch((e: unknown) => e);
       expect(err, `${key}=${value}`).toBeInstanceOf(LayerFormatError);
       expect((err as Error).message).toContain(`PAX ${key}`);
     }
+  });
+
+  it('take an empty value as no record (POSIX: the keyword is deleted), but an empty xattr as one', async () => {
+    const tar = await makeTar([{ name: 'f', data: 'hello', pax: { mtime: '', uid: '', 'SCHILY.xattr.user.empty': '' }, uid: 7 }]);
+    const [h] = await headers(tar);
+    expect(h).toMatchObject({ uid: 7, mtimeNs: 1_700_000_000n * 1_000_000_000n });
+    expect(h!.xattrs['user.empty']).toEqual(new Uint8Array(0));
   });
 
   it('take whole numbers beyond what the octal fields hold', async () => {
@@ -193,5 +200,28 @@ describe('device numbers', () => {
 
   it('refuses one beyond what a device number holds', async () => {
     await expect(headers(patch(device(1, 0), 329, [0x80, 0, 0, 0, 0, 0x20, 0, 0]))).rejects.toThrow(/device number 2097152:0 out of range/);
+  });
+});
+
+describe('compression', () => {
+  /** A zstd frame that stores `data` as one raw block (what a producer may write for data that does not compress). */
+  function zstdRaw(data: Uint8Array): Uint8Array {
+    const out = new Uint8Array(4 + 1 + 4 + 3 + data.length);
+    const v = new DataView(out.buffer);
+    v.setUint32(0, 0xfd2fb528, true); // magic
+    out[4] = 0xa0; // single segment, 4-byte content size
+    v.setUint32(5, data.length, true);
+    const block = 1 | (data.length << 3); // last block, raw
+    out.set([block & 0xff, (block >> 8) & 0xff, (block >> 16) & 0xff], 9);
+    out.set(data, 12);
+    return out;
+  }
+
+  it('takes a zstd layer that begins with a skippable frame', async () => {
+    const tar = await makeTar([{ name: 'f', data: 'zstd after a skippable frame' }]);
+    const skippable = new Uint8Array([0x50, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 1, 2, 3, 4]);
+    const layer = await importLayer(new MemoryContentStore(), once(concatBytes([skippable, zstdRaw(tar)])));
+    expect(layer.compression).toBe('zstd');
+    expect(layer.entries.get('f')?.size).toBe(28);
   });
 });

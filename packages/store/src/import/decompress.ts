@@ -11,10 +11,14 @@ export type Compression = 'none' | 'gzip' | 'zstd';
  */
 export type Gunzip = (source: AsyncIterable<Uint8Array>) => AsyncIterable<Uint8Array>;
 
-/** Peek at the first bytes: gzip `1f 8b`, zstd frame `28 b5 2f fd`, else an uncompressed tar. */
+/**
+ * Peek at the first bytes: gzip `1f 8b`, a zstd frame `28 b5 2f fd` or a skippable frame
+ * that may lead one (`5? 2a 4d 18`, which fzstd passes over), else an uncompressed tar.
+ */
 export function detectCompression(head: Uint8Array): Compression {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
+  if (head.length >= 4 && (head[0]! & 0xf0) === 0x50 && head[1] === 0x2a && head[2] === 0x4d && head[3] === 0x18) return 'zstd';
   return 'none';
 }
 

@@ -86,7 +86,7 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
       else longLink = text;
       continue;
     }
-    const records = hasKeys(globalPax) || hasKeys(pax) ? { ...globalPax, ...pax } : NO_RECORDS;
+    const records = hasKeys(globalPax) || hasKeys(pax) ? inForce({ ...globalPax, ...pax }) : NO_RECORDS;
     if (records !== NO_RECORDS) pax = {};
     const prefix = isUstar(block) ? cString(block, 345, 155) : '';
     let name = longName ?? (prefix ? `${prefix}/${cString(block, 0, 100)}` : cString(block, 0, 100));
@@ -257,6 +257,15 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 /** What String#trim removes, in ASCII: space, tab, newline, vertical tab, form feed, return. */
 function isBlank(c: number): boolean {
   return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+
+/**
+ * The PAX records that apply: an empty value deletes its keyword (POSIX), which leaves the
+ * ustar field in force — except an xattr's, whose value may be empty.
+ */
+function inForce(records: Record<string, Uint8Array>): Record<string, Uint8Array> {
+  for (const [k, v] of Object.entries(records)) if (v.length === 0 && !k.startsWith('SCHILY.xattr.')) delete records[k];
+  return records;
 }
 
 /** PAX records: "<len> <key>=<value>\n", values kept as bytes (xattrs may be binary). */

@@ -4,7 +4,7 @@
  * preopens, writes into a read-only bind mount. Each gets its errno, and the host outside
  * is left untouched (checked byte for byte).
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,7 +49,7 @@ beforeAll(() => {
 
 afterAll(() => rmSync(hostDir, { recursive: true, force: true }));
 
-async function setup(options: { volumeReadOnly?: boolean } = {}) {
+async function setup(options: { volumeReadOnly?: boolean; volume?: string; pathsOnly?: boolean } = {}) {
   const content = new MemoryContentStore();
   const T = 1_700_000_000n * 1_000_000_000n;
   const entry = (e: Partial<LayerEntry> & Pick<LayerEntry, 'type'>): LayerEntry => ({ mode: 0o755, uid: 0, gid: 0, mtimeNs: T, size: 0, ...e });
@@ -69,7 +69,7 @@ async function setup(options: { volumeReadOnly?: boolean } = {}) {
   };
   const overlay = new OverlayFs({ lowers: [layer], content });
   const other = new OverlayFs({ lowers: [], content });
-  const volume = new HostDirFs(join(hostDir, 'volume'), { readOnly: options.volumeReadOnly ?? false });
+  const volume = new HostDirFs(options.volume ?? join(hostDir, 'volume'), { readOnly: options.volumeReadOnly ?? false, pathsOnly: options.pathsOnly ?? false });
   const root = new MountFs(overlay, [{ at: overlay.lookup(overlay.root, 'data'), fs: volume }]);
   const wasi = new WASI({ args: ['t'], preopens: { '/': root, '/other': other } });
   const instance = new WebAssembly.Instance(new WebAssembly.Module(MEMORY_MODULE), wasi.getImportObject());
@@ -94,7 +94,8 @@ async function setup(options: { volumeReadOnly?: boolean } = {}) {
     expect(w.fd_read!(fd, 128, 1, 136)).toBe(ERRNO.SUCCESS);
     return new TextDecoder().decode(mem.subarray(4096, 4096 + iov.getUint32(136, true)));
   };
-  return { w, str, open, readOpened, overlay };
+  const openedFd = (): number => new DataView(mem.buffer).getUint32(64, true);
+  return { w, str, open, readOpened, openedFd, overlay };
 }
 
 describe('confinement to the container root', () => {
@@ -133,6 +134,39 @@ describe('confinement to the container root', () => {
     expect(w.path_rename!(3, ...str('etc/shadow'), 4, ...str('stolen'))).toBe(ERRNO.XDEV);
     expect(w.path_link!(3, 0, ...str('etc/shadow'), 4, ...str('stolen'))).toBe(ERRNO.XDEV);
     expect(w.path_symlink!(...str('/etc/shadow'), 3, ...str('x'))).toBe(ERRNO.PERM);
+  });
+
+  it('keeps a directory the guest holds open in a bind mount on that directory, wherever it moves and whatever takes its name', async () => {
+    const ALL = (1n << 30n) - 1n;
+    // With descriptors (Linux) and with checked paths (elsewhere).
+    for (const pathsOnly of [false, true]) {
+      const vol = mkdtempSync(join(hostDir, 'vol-'));
+      mkdirSync(join(vol, 'sub'));
+      mkdirSync(join(vol, 'gone'));
+      const { w, str, openedFd } = await setup({ volume: vol, pathsOnly });
+      const openDir = (path: string): number => {
+        // A directory's rights: everything but writing it as a file.
+        expect(w.path_open!(3, 0, ...str(path), 2, ALL & ~64n, ALL, 0, 64)).toBe(ERRNO.SUCCESS);
+        return openedFd();
+      };
+      // Moved away, and a relative symlink to the host's outside/etc put at its old name.
+      const sub = openDir('data/sub');
+      expect(w.path_rename!(3, ...str('data/sub'), 3, ...str('data/moved'))).toBe(ERRNO.SUCCESS);
+      expect(w.path_symlink!(...str('../outside/etc'), 3, ...str('data/sub'))).toBe(ERRNO.SUCCESS);
+      expect(w.path_open!(sub, 0, ...str('shadow'), 0, ALL, ALL, 0, 64), `pathsOnly ${pathsOnly}`).toBe(ERRNO.NOENT);
+      expect(w.path_open!(sub, 0, ...str('planted'), 1, ALL, ALL, 0, 64)).toBe(ERRNO.SUCCESS);
+      expect(existsSync(join(vol, 'moved', 'planted'))).toBe(true);
+      // Removed, and the same symlink put in its place.
+      const gone = openDir('data/gone');
+      expect(w.path_remove_directory!(3, ...str('data/gone'))).toBe(ERRNO.SUCCESS);
+      expect(w.path_symlink!(...str('../outside/etc'), 3, ...str('data/gone'))).toBe(ERRNO.SUCCESS);
+      // ENOENT, or ENOTDIR where the host gave the symlink the removed directory's inode
+      // number (ext4 reuses them; node ids are inode numbers): never the host's file.
+      expect([ERRNO.NOENT, ERRNO.NOTDIR]).toContain(w.path_open!(gone, 0, ...str('shadow'), 0, ALL, ALL, 0, 64));
+      expect([ERRNO.NOENT, ERRNO.NOTDIR]).toContain(w.path_open!(gone, 0, ...str('planted'), 1, ALL, ALL, 0, 64));
+      expect(w.path_filestat_set_times!(sub, 0, ...str('planted'), 0n, 0n, 2)).toBe(ERRNO.SUCCESS);
+      expect(tree(outside)).toBe(snapshot);
+    }
   });
 
   it('keeps a read-only bind mount read-only', async () => {

@@ -35,6 +35,16 @@ export const NO_STDIN: StdinSource = { read: () => 0, ready: () => true };
  * WASI, and return its exit code and the upper to save.
  */
 export async function runContainer(req: ContainerRequest, io: ContainerIo): Promise<RunResult> {
+  const binds: HostDirFs[] = [];
+  try {
+    return await run(req, io, binds);
+  } finally {
+    // The directories a bind mount holds open.
+    for (const b of binds) b.close();
+  }
+}
+
+async function run(req: ContainerRequest, io: ContainerIo, binds: HostDirFs[]): Promise<RunResult> {
   const send = (stream: 'stdout' | 'stderr') => (bytes: Uint8Array) => io.send(stream, bytes);
   const modules = io.modules;
   const fail = (exitCode: number, error: string): RunResult => ({ exitCode, error });
@@ -44,7 +54,11 @@ export async function runContainer(req: ContainerRequest, io: ContainerIo): Prom
   const overlay = req.upper ? OverlayFs.restore({ lowers, content }, req.upper) : new OverlayFs({ lowers, content });
 
   // Bind mounts: the mount point is created in the container if missing, as docker does.
-  const mounts = req.mounts.map((m) => ({ at: mkdirs(overlay, m.guest), fs: new HostDirFs(m.host, { readOnly: m.readOnly }) as SyncFs }));
+  const mounts = req.mounts.map((m) => {
+    const fs = new HostDirFs(m.host, { readOnly: m.readOnly });
+    binds.push(fs);
+    return { at: mkdirs(overlay, m.guest), fs: fs as SyncFs };
+  });
   const root = mounts.length ? new MountFs(overlay, mounts) : overlay;
 
   const entry = req.argv[0];

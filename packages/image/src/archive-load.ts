@@ -1,4 +1,4 @@
-import { concatBytes, readTar, toAsyncIterable, type Digest } from '@strata/store';
+import { concatBytes, detectCompression, readTar, toAsyncIterable, type Digest } from '@strata/store';
 import { ImageError, MAX_MANIFEST_BYTES, type ImageStore } from './image-store.js';
 import { MEDIA, type Index } from './media-types.js';
 import { familiarName, normalizeReference, parseReference } from './reference.js';
@@ -67,7 +67,7 @@ async function loadDockerSave(store: ImageStore, entries: DockerSaveEntry[], byP
     const manifest = {
       schemaVersion: 2, mediaType: MEDIA.ociManifest,
       config: { mediaType: MEDIA.ociConfig, digest: config, size: await store.content.size(config) },
-      layers: await Promise.all(layers.map(async (d) => ({ mediaType: MEDIA.ociLayer, digest: d, size: await store.content.size(d) }))),
+      layers: await Promise.all(layers.map(async (d) => ({ mediaType: await layerMediaType(store, d), digest: d, size: await store.content.size(d) }))),
     };
     const digest = await store.content.put(new TextEncoder().encode(JSON.stringify(manifest)));
     const names = (e.RepoTags ?? []).map(normalizeReference);
@@ -102,4 +102,27 @@ export function parseJson<T>(bytes: Uint8Array, what: string): T {
   } catch (e) {
     throw new ImageError(`${what} is not valid JSON`, { cause: e });
   }
+}
+
+/**
+ * A docker-save layer's media type, from its first bytes: `docker save` writes plain tars,
+ * but tarballs of the same shape from other tools (crane's) hold gzip or zstd layers, and a
+ * manifest that called them plain tars would mislead whoever reads the image next.
+ */
+async function layerMediaType(store: ImageStore, digest: Digest): Promise<string> {
+  const reader = store.content.stream(digest).getReader();
+  const head: Uint8Array[] = [];
+  let n = 0;
+  try {
+    while (n < 4) {
+      const r = await reader.read();
+      if (r.done) break;
+      head.push(r.value);
+      n += r.value.length;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  const kind = detectCompression(concatBytes(head).subarray(0, 4));
+  return kind === 'gzip' ? MEDIA.ociLayerGzip : kind === 'zstd' ? MEDIA.ociLayerZstd : MEDIA.ociLayer;
 }

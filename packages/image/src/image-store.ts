@@ -178,8 +178,9 @@ export class ImageStore {
       for (const [i, l] of m.layers.entries()) {
         if (!LAYER_TYPES.includes(l.mediaType)) throw new ImageError(`unsupported layer media type ${l.mediaType}`);
         const diffId = diffIds[i] as Digest;
+        // The blob too when its layer is stored already: save and push need it.
+        if (!(await this.content.has(l.digest as Digest))) throw new ImageError(`missing layer blob ${l.digest}`);
         if (!(await this.layers.has(diffId))) {
-          if (!(await this.content.has(l.digest as Digest))) throw new ImageError(`missing layer blob ${l.digest}`);
           // The blob was verified against its digest when it was stored: the import need not
           // hash the compressed bytes again (the diffID is still checked).
           const layer = await importLayer(this.content, this.content.source?.(l.digest as Digest) ?? this.content.stream(l.digest as Digest), {

@@ -3,7 +3,8 @@
  * layout made by umoci; what `save` writes must satisfy skopeo and umoci.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemoryLayerStore, type Digest } from '@strata/store';
@@ -71,6 +72,47 @@ describe('load and save', () => {
     const left: Digest[] = [];
     for await (const d of store.content.list()) left.push(d);
     expect(left).toEqual([]);
+  });
+
+  /** A tar of `files` (name → bytes), as GNU tar writes it. */
+  function tarOf(files: Record<string, Uint8Array | string>): string {
+    const dir = tmp();
+    for (const [name, data] of Object.entries(files)) writeFileSync(join(dir, name), data);
+    const out = join(tmp(), 'archive.tar');
+    execFileSync('tar', ['-cf', out, '-C', dir, ...Object.keys(files)]);
+    return out;
+  }
+  const exampleBlob = (d: string) => readFileSync(join(hello, 'blobs', 'sha256', d.slice(7)));
+  const exampleManifest = JSON.parse(exampleBlob(JSON.parse(readFileSync(join(hello, 'index.json'), 'utf8')).manifests[0].digest).toString()) as {
+    config: { digest: string }; layers: { digest: string }[];
+  };
+
+  it('labels the gzip layers of a docker-save-shaped tarball as gzip (crane writes them)', async () => {
+    const store = diskStore(tmp());
+    const out = tarOf({
+      'manifest.json': JSON.stringify([{ Config: 'config.json', RepoTags: ['crane:1'], Layers: ['0.tar.gz', '1.tar.gz'] }]),
+      'config.json': exampleBlob(exampleManifest.config.digest),
+      '0.tar.gz': exampleBlob(exampleManifest.layers[0]!.digest),
+      '1.tar.gz': exampleBlob(exampleManifest.layers[1]!.digest),
+    });
+    await loadImages(store, out);
+    const img = await store.resolve('crane:1');
+    const m = JSON.parse(new TextDecoder().decode(await store.content.get(img.id))) as { layers: { mediaType: string }[] };
+    expect(m.layers.map((l) => l.mediaType)).toEqual(['application/vnd.oci.image.layer.v1.tar+gzip', 'application/vnd.oci.image.layer.v1.tar+gzip']);
+  });
+
+  it('refuses a manifest whose layer blob is missing, also when that layer is stored already', async () => {
+    const store = diskStore(tmp());
+    await loadImages(store, hello);
+    // The same layers by diffID, but the second under a blob the archive does not have.
+    const manifest = { ...exampleManifest, layers: [exampleManifest.layers[0], { ...exampleManifest.layers[1], digest: `sha256:${'e'.repeat(64)}` }] };
+    const bytes = JSON.stringify(manifest);
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const d = tmp();
+    execFileSync('cp', ['-r', hello, join(d, 'layout')]);
+    writeFileSync(join(d, 'layout', 'blobs', 'sha256', digest.slice(7)), bytes);
+    writeFileSync(join(d, 'layout', 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: bytes.length }] }));
+    await expect(loadImages(store, join(d, 'layout'))).rejects.toThrow(/missing layer blob sha256:eeee/);
   });
 
   it('refuses an index with no wasm platform', async () => {

@@ -269,6 +269,22 @@ describe('strata push and login', () => {
     }
   });
 
+  it('pushes an image pulled as a Docker schema 2 manifest as one, which the registry takes', () => {
+    execFileSync('skopeo', ['copy', '--dest-tls-verify=false', '--format', 'v2s2', `oci:${hello}:latest`, `docker://${registry.host}/hello:v2s2`], { stdio: 'pipe' });
+    const p = new Strata();
+    try {
+      expect(p.run(['pull', '--plain-http', `${registry.host}/hello:v2s2`]).status).toBe(0);
+      expect(p.run(['tag', `${registry.host}/hello:v2s2`, `${registry.host}/pushed:v2s2`]).status).toBe(0);
+      const r = p.run(['push', '--plain-http', `${registry.host}/pushed:v2s2`]);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const raw = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/pushed:v2s2`], { encoding: 'utf8' })) as { mediaType: string };
+      expect(raw.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
+    } finally {
+      p.cleanup();
+    }
+  });
+
   it('pushes a 9 MiB layer in chunks, then mounts it into another repository; skopeo copies both intact', () => {
     const p = new Strata();
     try {

@@ -17,7 +17,8 @@ export function parseChallenge(header: string | null): Challenge | undefined {
   const m = /^(\w+)\s*(.*)$/.exec(header.trim());
   if (!m) return undefined;
   const params: Record<string, string> = {};
-  for (const p of m[2]!.matchAll(/(\w+)="([^"]*)"/g)) params[p[1]!.toLowerCase()] = p[2]!;
+  // RFC 7235: a value is a quoted string or a bare token.
+  for (const p of m[2]!.matchAll(/(\w+)=(?:"([^"]*)"|([^\s,"]+))/g)) params[p[1]!.toLowerCase()] = p[2] ?? p[3]!;
   return { scheme: m[1]!.toLowerCase(), params };
 }
 
@@ -28,7 +29,9 @@ export function basicHeader(c: Credentials): string {
 /** `auths[host].auth` (base64 "user:password") of a docker config.json. */
 export function credentialsFromDockerConfig(config: { auths?: Record<string, { auth?: string }> }): CredentialLookup {
   return (host) => {
-    const entry = config.auths?.[host] ?? config.auths?.[`https://${host}`] ?? config.auths?.[`http://${host}`];
+    // docker login keeps Docker Hub's under its old index URL.
+    const hub = host === 'docker.io' || host === 'registry-1.docker.io' || host === 'index.docker.io' ? config.auths?.['https://index.docker.io/v1/'] : undefined;
+    const entry = config.auths?.[host] ?? config.auths?.[`https://${host}`] ?? config.auths?.[`http://${host}`] ?? hub;
     if (!entry?.auth) return undefined;
     const decoded = atob(entry.auth);
     const i = decoded.indexOf(':');

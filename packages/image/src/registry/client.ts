@@ -37,7 +37,8 @@ export class RegistryClient {
     this.f = options.fetch ?? fetch.bind(globalThis);
   }
 
-  private base(ref: Reference): string {
+  /** The repository's API root (Docker Hub's name is docker.io, its API registry-1.docker.io). */
+  base(ref: Reference): string {
     const host = ref.registry === 'docker.io' ? 'registry-1.docker.io' : ref.registry;
     return `${this.options.plainHttp ? 'http' : 'https'}://${host}/v2/${ref.repository}`;
   }
@@ -102,6 +103,11 @@ export class RegistryClient {
 
   /** A manifest or index by tag or digest: its bytes (capped), media type and digest. */
   async manifest(ref: Reference, tagOrDigest: string): Promise<{ bytes: Uint8Array; mediaType: string; digest: Digest }> {
+    // A digest this client can check, or a tag: nothing else goes into the URL (an index
+    // entry naming "sha512:…" or "../../other/manifests/latest" would be fetched unchecked).
+    if (!SHA256.test(tagOrDigest) && !TAG.test(tagOrDigest)) {
+      throw new RegistryError(`cannot fetch a manifest by ${JSON.stringify(tagOrDigest.slice(0, 80))}: not a sha256 digest or a tag`);
+    }
     const attempts = this.options.attempts ?? 4;
     for (let attempt = 1; ; attempt++) {
       const res = await this.request(ref, `${this.base(ref)}/manifests/${tagOrDigest}`, { headers: { Accept: ACCEPT } });
@@ -142,6 +148,7 @@ export class RegistryClient {
 
   /** The response for a blob (for callers that stream it somewhere as it arrives). */
   async blobResponse(ref: Reference, digest: Digest): Promise<Response> {
+    checkBlobDigest(digest);
     const res = await this.request(ref, `${this.base(ref)}/blobs/${digest}`);
     if (res.status === 404) throw new RegistryError(`blob ${digest}: not found`, 404);
     if (!res.ok || !res.body) throw new RegistryError(`blob ${digest}: request failed (${res.status})`, res.status);
@@ -150,9 +157,11 @@ export class RegistryClient {
 
   /**
    * Download a blob into the content store (verified there). A connection that drops
-   * mid-blob is resumed with a Range request from the bytes already written.
+   * mid-blob is resumed with a Range request from the bytes already written. `size`: what
+   * its descriptor says; a registry that sends more is cut off there.
    */
-  async blob(ref: Reference, digest: Digest, content: ContentStore, onBytes?: (n: number) => void): Promise<void> {
+  async blob(ref: Reference, digest: Digest, content: ContentStore, onBytes?: (n: number) => void, size?: number): Promise<void> {
+    checkBlobDigest(digest);
     if (await content.has(digest)) return;
     const w = await content.writer();
     const attempts = this.options.attempts ?? 4;
@@ -168,11 +177,16 @@ export class RegistryClient {
           for (;;) {
             const r = await reader.read();
             if (r.done) break;
+            if (size !== undefined && w.written + r.value.length > size) {
+              await reader.cancel().catch(() => {});
+              throw new RegistryError(`blob ${digest}: the registry sends more than the ${size} bytes its descriptor gives`);
+            }
             await w.write(r.value);
             onBytes?.(r.value.length);
           }
           break;
         } catch (e) {
+          if (e instanceof RegistryError) throw e;
           if (attempt >= attempts) throw new RegistryError(`blob ${digest}: the download broke off ${attempts} times (${(e as Error).message})`);
           await backoff(attempt);
         }
@@ -183,6 +197,15 @@ export class RegistryClient {
       throw e;
     }
   }
+}
+
+/** What a manifest may be fetched by besides a sha256 digest: a tag (distribution spec). */
+const TAG = /^[\w][\w.-]{0,127}$/;
+const SHA256 = /^sha256:[0-9a-f]{64}$/;
+
+/** Blobs are fetched by sha256 digests only: the content store verifies nothing else. */
+function checkBlobDigest(digest: string): void {
+  if (!SHA256.test(digest)) throw new RegistryError(`cannot fetch a blob by ${JSON.stringify(digest.slice(0, 80))}: not a sha256 digest`);
 }
 
 async function readCapped(res: Response, cap: number): Promise<Uint8Array> {

@@ -1,5 +1,5 @@
 import { importLayer, tap, toAsyncIterable, type Digest, type HasherFactory } from '@strata/store';
-import type { ImageRecord, ImageStore } from '../image-store.js';
+import { MAX_MANIFEST_BYTES, type ImageRecord, type ImageStore } from '../image-store.js';
 import { INDEX_TYPES, isWasmPlatform, type Index, type Manifest } from '../media-types.js';
 import { formatReference, parseReference } from '../reference.js';
 import { RegistryClient, RegistryError, type RegistryOptions } from './client.js';
@@ -31,13 +31,18 @@ async function pullLeased(store: ImageStore, refText: string, options: RegistryO
     const pick = index.manifests.find((d) => isWasmPlatform(d.platform));
     if (!pick) throw new RegistryError(`${refText}: the image index has no wasip1/wasm (or wasi/wasm) platform`);
     m = await client.manifest(ref, pick.digest);
+    if (pick.size !== undefined && pick.size !== m.bytes.length) {
+      throw new RegistryError(`${refText}: the platform manifest is ${m.bytes.length} bytes, the index says ${pick.size}`);
+    }
   }
   const manifest = parse<Manifest>(m.bytes);
   if (!manifest.config?.digest || !Array.isArray(manifest.layers)) throw new RegistryError(`${refText}: not an image manifest`);
   const layers = manifest.layers.map((l) => ({ digest: l.digest as Digest, size: l.size }));
   options.onEvent?.({ kind: 'resolved', digest: m.digest, layers });
-  await client.blob(ref, manifest.config.digest as Digest, store.content);
-  const config = parse<{ rootfs?: { diff_ids?: string[] } }>(await store.content.get(manifest.config.digest as Digest));
+  // Refused unread when its descriptor says it is larger than a config may be.
+  if (!(manifest.config.size <= MAX_MANIFEST_BYTES)) throw new RegistryError(`${refText}: the config is ${manifest.config.size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`);
+  await client.blob(ref, manifest.config.digest as Digest, store.content, undefined, manifest.config.size);
+  const config = await store.blobJson<{ rootfs?: { diff_ids?: string[] } }>(manifest.config.digest as Digest, 'config');
   const diffIds = config.rootfs?.diff_ids ?? [];
   const queue = layers.map((l, i) => ({ ...l, diffId: diffIds[i] as Digest | undefined }));
   const worker = async () => {
@@ -52,17 +57,24 @@ async function pullLeased(store: ImageStore, refText: string, options: RegistryO
       // into the layer importer at once, so nothing is read twice. Any failure on that path
       // falls back to a plain (resumable) download; the import then happens afterwards.
       if (layer.diffId && !(await store.content.has(layer.digest)) && !(await store.layers.has(layer.diffId))) {
-        if (await streamLayer(client, ref, store, layer.digest, layer.diffId, options.hasher, onBytes)) {
+        if (await streamLayer(client, ref, store, { ...layer, diffId: layer.diffId }, options.hasher, onBytes)) {
           options.onEvent?.({ kind: 'done', digest: layer.digest });
           continue;
         }
         got = 0;
       }
-      await client.blob(ref, layer.digest, store.content, onBytes);
+      await client.blob(ref, layer.digest, store.content, onBytes, layer.size);
       options.onEvent?.({ kind: 'done', digest: layer.digest });
     }
   };
-  await Promise.all([worker(), worker(), worker()]);
+  // One failure stops the others taking more layers, and the pull ends (its lease with it)
+  // only when none is still writing.
+  const results = await Promise.allSettled([worker(), worker(), worker()].map((w) => w.catch((e: unknown) => {
+    queue.length = 0;
+    throw e;
+  })));
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
   await store.content.put(m.bytes, m.digest);
   options.onEvent?.({ kind: 'extracting' });
   const { digest: _pinned, ...named } = ref;
@@ -70,9 +82,10 @@ async function pullLeased(store: ImageStore, refText: string, options: RegistryO
 }
 
 async function streamLayer(
-  client: RegistryClient, ref: ReturnType<typeof parseReference>, store: ImageStore, digest: Digest, diffId: Digest,
+  client: RegistryClient, ref: ReturnType<typeof parseReference>, store: ImageStore, l: { digest: Digest; diffId: Digest; size: number },
   hasher: HasherFactory | undefined, onBytes: (n: number) => void,
 ): Promise<boolean> {
+  const { digest, diffId } = l;
   const w = await store.content.writer();
   try {
     const res = await client.blobResponse(ref, digest);
@@ -80,6 +93,8 @@ async function streamLayer(
     // each (neither changes it): ReadableStream.tee would copy every chunk for its second
     // branch. The importer pulls; each chunk is written to the store before it is handed on.
     const fanOut = tap(toAsyncIterable(res.body!), async (chunk) => {
+      // More than the descriptor says: given up here (the plain download then refuses it).
+      if (w.written + chunk.length > l.size) throw new RegistryError(`blob ${digest}: larger than its descriptor`);
       await w.write(chunk);
       onBytes(chunk.length);
     });

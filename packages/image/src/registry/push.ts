@@ -25,15 +25,17 @@ export async function push(
   const ref = parseReference(target);
   const client = new RegistryClient(options);
   const scope = `repository:${ref.repository}:pull,push`;
-  const base = `${options.plainHttp ? 'http' : 'https'}://${ref.registry}/v2/${ref.repository}`;
+  const base = client.base(ref);
   const blobs = [...img.layers.map((l) => l.digest), img.configDigest];
   for (const digest of blobs) {
     const { how, chunks } = await pushBlob(client, store, ref, base, scope, digest, options.mountFrom);
     options.onEvent?.({ kind: 'blob', digest, how, ...(chunks ? { chunks } : {}) });
   }
   const manifest = await store.content.get(img.id);
+  // Sent as what it is: a registry refuses a Docker schema 2 manifest labelled OCI.
+  const { mediaType } = JSON.parse(new TextDecoder().decode(manifest)) as { mediaType?: string };
   const res = await client.request(ref, `${base}/manifests/${ref.tag ?? img.id}`, {
-    method: 'PUT', headers: { 'Content-Type': MEDIA.ociManifest }, body: manifest as Uint8Array<ArrayBuffer>,
+    method: 'PUT', headers: { 'Content-Type': mediaType ?? MEDIA.ociManifest }, body: manifest as Uint8Array<ArrayBuffer>,
   }, scope);
   if (res.status !== 201 && res.status !== 200) throw new RegistryError(`manifest upload failed (${res.status}): ${await res.text()}`, res.status);
   options.onEvent?.({ kind: 'manifest', digest: img.id });

@@ -12,7 +12,7 @@ import { credentialsFromDockerConfig, parseChallenge, pull, type ImageStore } fr
 import { diskStore, hello, tempDirs } from './fixtures.js';
 
 const tmp = tempDirs('strata-hostile-');
-const blob = (hex: string) => new Uint8Array(readFileSync(join(hello, 'blobs', 'sha256', hex)));
+const blob = (hex: string) => new Uint8Array(readFileSync(join(hello, 'blobs', 'sha256', hex))) as Uint8Array<ArrayBuffer>;
 const index = JSON.parse(readFileSync(join(hello, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
 const MANIFEST = index.manifests[0]!.digest.slice(7);
 const manifest = JSON.parse(new TextDecoder().decode(blob(MANIFEST))) as { config: { digest: string; size: number }; layers: { digest: string; size: number }[] };
@@ -46,7 +46,7 @@ const blobs: Route = (u) => {
   return readdirSync(join(hello, 'blobs', 'sha256')).includes(m[1]!) ? new Response(blob(m[1]!)) : undefined;
 };
 
-const manifestAt = (path: string, bytes: Uint8Array, type = OCI_MANIFEST): Route => (u) =>
+const manifestAt = (path: string, bytes: Uint8Array<ArrayBuffer>, type = OCI_MANIFEST): Route => (u) =>
   u.pathname === path ? new Response(bytes, { headers: { 'content-type': type } }) : undefined;
 
 /** A body of `total` bytes in 1 MiB pieces, counting what was sent. */

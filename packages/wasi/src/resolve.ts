@@ -30,11 +30,13 @@ export interface Resolved {
  *   descriptor lives in the container's `/` preopen; elsewhere (a bind-mount preopen) it
  *   would leave the preopen: ENOTCAPABLE.
  * - Symlinks are followed up to MAX_SYMLINKS times (ELOOP after); the last component only
- *   when `follow` is set, or when the path ends in a slash (POSIX: "a/" names what a points to).
+ *   when `follow` is set, or when the path ends in a slash (POSIX: "a/" names what a points to)
+ *   — except for `entry` calls (mkdir, rmdir, rename, unlink, link and symlink names), which
+ *   act on the name itself, as Linux's do: "link/" there is the symlink, which is no directory.
  * - A non-directory in the middle is ENOTDIR; a missing one ENOENT; a missing last component
  *   is returned with `node` unset for the caller to create.
  */
-export function resolvePath(fs: SyncFs, base: DirFdEntry, path: string, follow: boolean): Resolved {
+export function resolvePath(fs: SyncFs, base: DirFdEntry, path: string, follow: boolean, entry = false): Resolved {
   if (path.length === 0) fail(ERRNO.NOENT);
   if (path.includes('\0')) fail(ERRNO.INVAL);
   if (path.charCodeAt(0) === 47) fail(ERRNO.NOTCAPABLE, 'absolute path');
@@ -69,7 +71,7 @@ export function resolvePath(fs: SyncFs, base: DirFdEntry, path: string, follow: 
       fail(ERRNO.NOENT);
     }
     const type = nodeType(fs, node);
-    if (type === 'symlink' && (!last || follow || trailingSlash)) {
+    if (type === 'symlink' && (!last || follow || (trailingSlash && !entry))) {
       if (++links > MAX_SYMLINKS) fail(ERRNO.LOOP);
       const target = fs.readlink(node);
       if (target.length === 0) fail(ERRNO.NOENT);

@@ -114,7 +114,9 @@ export class WASI {
       const write = RIGHTS.PATH_CREATE_DIRECTORY | RIGHTS.PATH_CREATE_FILE | RIGHTS.PATH_LINK_TARGET |
         RIGHTS.PATH_RENAME_TARGET | RIGHTS.PATH_SYMLINK | RIGHTS.PATH_REMOVE_DIRECTORY | RIGHTS.PATH_UNLINK_FILE |
         RIGHTS.PATH_FILESTAT_SET_SIZE | RIGHTS.PATH_RENAME_SOURCE | RIGHTS.FD_WRITE | RIGHTS.FD_ALLOCATE |
-        RIGHTS.FD_FILESTAT_SET_SIZE;
+        RIGHTS.FD_FILESTAT_SET_SIZE | RIGHTS.PATH_FILESTAT_SET_TIMES | RIGHTS.FD_FILESTAT_SET_TIMES |
+        // A hard link out of a read-only preopen into a writable one would make its files writable.
+        RIGHTS.PATH_LINK_SOURCE;
       fds.add({
         kind: 'dir', fs, node, preopenRoot: fs.root, preopenPath: path, inContainerRoot: inRoot,
         rightsBase: readOnly ? DIR_RIGHTS & ~write : DIR_RIGHTS,

@@ -65,6 +65,9 @@ async function setup(options: { volumeReadOnly?: boolean; volume?: string; paths
       ['a/b/abs', entry({ type: 'symlink', target: '/etc', size: 4 })],
       ['a/b/esc', entry({ type: 'symlink', target: '../../../../../../etc', size: 21 })],
       ['data', entry({ type: 'dir' })],
+      ['ldir', entry({ type: 'symlink', target: 'a/b', size: 3 })],
+      ['lfile', entry({ type: 'symlink', target: 'etc/shadow', size: 10 })],
+      ['dangling', entry({ type: 'symlink', target: 'made', size: 4 })],
     ]),
   };
   const overlay = new OverlayFs({ lowers: [layer], content });
@@ -174,5 +177,57 @@ describe('confinement to the container root', () => {
     expect(w.path_open!(3, 0, ...str('data/new.txt'), 1, (1n << 30n) - 1n, 0n, 0, 64)).toBe(ERRNO.ROFS);
     expect(w.path_unlink_file!(3, ...str('data/in.txt'))).toBe(ERRNO.ROFS);
     expect(readFileSync(join(hostDir, 'volume', 'in.txt'), 'utf8')).toBe('volume data');
+  });
+});
+
+describe('the last component, as Linux treats it', () => {
+  const ALL = (1n << 30n) - 1n;
+
+  it('does not follow a symlink named with a trailing slash where the call acts on the name itself', async () => {
+    const { w, str } = await setup();
+    const exists = (path: string) => w.path_filestat_get!(3, 0, ...str(path), 512) === ERRNO.SUCCESS;
+    expect(w.path_remove_directory!(3, ...str('ldir/'))).toBe(ERRNO.NOTDIR);
+    expect(w.path_rename!(3, ...str('ldir/'), 3, ...str('moved'))).toBe(ERRNO.NOTDIR);
+    expect(w.path_unlink_file!(3, ...str('ldir/'))).toBe(ERRNO.NOTDIR);
+    expect(w.path_unlink_file!(3, ...str('lfile/'))).toBe(ERRNO.NOTDIR);
+    expect(w.path_create_directory!(3, ...str('dangling/'))).toBe(ERRNO.EXIST);
+    expect([exists('a/b'), exists('moved'), exists('made'), exists('ldir'), exists('lfile')]).toEqual([true, false, false, true, true]);
+    // Where the call looks through the name, the slash still follows it.
+    expect(w.path_filestat_get!(3, 0, ...str('ldir/'), 512)).toBe(ERRNO.SUCCESS);
+  });
+
+  it('does not follow a symlink for O_CREAT|O_EXCL, dangling or not', async () => {
+    const { w, str } = await setup();
+    for (const path of ['dangling', 'lfile']) {
+      expect(w.path_open!(3, 1, ...str(path), 1 | 4, ALL, ALL, 0, 64), path).toBe(ERRNO.EXIST);
+    }
+    expect(w.path_filestat_get!(3, 0, ...str('made'), 512)).toBe(ERRNO.NOENT);
+  });
+
+  it('refuses O_CREAT on a directory with EISDIR, and a symlink target with a NUL', async () => {
+    const { w, str } = await setup();
+    expect(w.path_open!(3, 0, ...str('a'), 1, ALL & ~64n, ALL, 0, 64)).toBe(ERRNO.ISDIR);
+    expect(w.path_symlink!(...str('x\0y'), 3, ...str('nul-link'))).toBe(ERRNO.INVAL);
+  });
+
+  it('lets a read-only preopen change nothing: not times, and no link out of it', async () => {
+    const content = new MemoryContentStore();
+    const fs = new OverlayFs({ lowers: [], content });
+    const f = fs.createAt(fs.root, 'f', 0o644);
+    fs.mkdirAt(fs.root, 'rw', 0o755);
+    const wasi = new WASI({ args: ['t'], preopens: { '/ro': { fs, readOnly: true }, '/rw': { fs, node: fs.lookup(fs.root, 'rw') } } });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(MEMORY_MODULE), wasi.getImportObject());
+    wasi.initialize(instance);
+    const mem = new Uint8Array((instance.exports.memory as WebAssembly.Memory).buffer);
+    const w = wasi.wasiImport as unknown as Record<string, (...a: (number | bigint)[]) => number>;
+    const put = (at: number, s: string): [number, number] => {
+      const b = new TextEncoder().encode(s);
+      mem.set(b, at);
+      return [at, b.length];
+    };
+    const before = fs.stat(f).mtimeNs;
+    expect(w.path_filestat_set_times!(3, 0, ...put(1024, 'f'), 0n, 0n, 2)).toBe(ERRNO.NOTCAPABLE);
+    expect(w.path_link!(3, 0, ...put(1024, 'f'), 4, ...put(2048, 'g'))).toBe(ERRNO.NOTCAPABLE);
+    expect(fs.stat(f).mtimeNs).toBe(before);
   });
 });

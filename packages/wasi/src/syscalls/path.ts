@@ -15,6 +15,8 @@ export function pathSyscalls(ctx: WasiContext) {
   const { fds, mem } = ctx;
   const str = (ptr: number, len: number) => mem.string(ptr, len);
   const resolve = (dir: DirFdEntry, path: string, follow: boolean): Resolved => resolvePath(dir.fs, dir, path, follow);
+  /** A path whose last component the call acts on itself, never followed (see resolvePath). */
+  const entry = (dir: DirFdEntry, path: string): Resolved => resolvePath(dir.fs, dir, path, false, true);
 
   /** A path naming a new entry: `.`/`..` and existing names are EEXIST. */
   const forCreate = (r: Resolved): Resolved => {
@@ -25,7 +27,7 @@ export function pathSyscalls(ctx: WasiContext) {
   return {
     path_create_directory: (fd: number, ptr: number, len: number) => {
       const dir = fds.dir(fd, RIGHTS.PATH_CREATE_DIRECTORY);
-      const r = forCreate(resolve(dir, str(ptr, len), false));
+      const r = forCreate(entry(dir, str(ptr, len)));
       dir.fs.mkdirAt(r.dir, r.name, DIR_MODE);
     },
 
@@ -56,7 +58,7 @@ export function pathSyscalls(ctx: WasiContext) {
       const type = nodeType(src.fs, node);
       if (from.trailingSlash && type !== 'dir') fail(ERRNO.NOTDIR);
       if (type === 'dir') fail(ERRNO.PERM);
-      const to = resolve(dst, str(newPtr, newLen), false);
+      const to = entry(dst, str(newPtr, newLen));
       if (to.node !== undefined) fail(ERRNO.EXIST);
       if (to.trailingSlash) fail(ERRNO.NOENT);
       dst.fs.linkAt(node, to.dir, to.name);
@@ -76,15 +78,17 @@ export function pathSyscalls(ctx: WasiContext) {
       const needs = (oflags & OFLAGS.CREAT ? RIGHTS.PATH_CREATE_FILE : 0) | (oflags & OFLAGS.TRUNC ? RIGHTS.PATH_FILESTAT_SET_SIZE : 0);
       if ((dir.rightsBase & needs) !== needs) fail(ERRNO.NOTCAPABLE);
       const path = str(ptr, len);
-      const follow = (dirflags & LOOKUP_SYMLINK_FOLLOW) !== 0;
-      const r = resolve(dir, path, follow);
+      const exclusive = (oflags & OFLAGS.CREAT) !== 0 && (oflags & OFLAGS.EXCL) !== 0;
+      // O_CREAT|O_EXCL never follows the last component: a symlink there, dangling or not, is EEXIST.
+      const follow = (dirflags & LOOKUP_SYMLINK_FOLLOW) !== 0 && !exclusive;
+      const r = exclusive ? entry(dir, path) : resolve(dir, path, follow);
       let node = r.node;
       if (node === undefined) {
         if (!(oflags & OFLAGS.CREAT)) fail(ERRNO.NOENT);
         if (oflags & OFLAGS.DIRECTORY) fail(ERRNO.NOENT);
         if (r.trailingSlash) fail(ERRNO.ISDIR);
         node = dir.fs.createAt(r.dir, r.name, FILE_MODE);
-      } else if (oflags & OFLAGS.CREAT && oflags & OFLAGS.EXCL) {
+      } else if (exclusive) {
         fail(ERRNO.EXIST);
       }
       const type = nodeType(dir.fs, node);
@@ -93,8 +97,8 @@ export function pathSyscalls(ctx: WasiContext) {
       const wantsWrite = (allowedBase & (RIGHTS.FD_WRITE | RIGHTS.FD_ALLOCATE | RIGHTS.FD_FILESTAT_SET_SIZE)) !== 0 ||
         (fdflags & FDFLAGS.APPEND) !== 0;
       if (type === 'dir') {
-        // open(2): a directory cannot be truncated or opened for writing.
-        if (oflags & OFLAGS.TRUNC) fail(ERRNO.ISDIR);
+        // open(2): a directory cannot be created, truncated or opened for writing.
+        if (oflags & (OFLAGS.TRUNC | OFLAGS.CREAT)) fail(ERRNO.ISDIR);
         if ((base & RIGHTS.FD_WRITE) !== 0) fail(ERRNO.ISDIR);
         writeFd(ctx, out, {
           kind: 'dir', fs: dir.fs, node, preopenRoot: dir.preopenRoot, inContainerRoot: dir.inContainerRoot,
@@ -130,7 +134,7 @@ export function pathSyscalls(ctx: WasiContext) {
 
     path_remove_directory: (fd: number, ptr: number, len: number) => {
       const dir = fds.dir(fd, RIGHTS.PATH_REMOVE_DIRECTORY);
-      const r = resolve(dir, str(ptr, len), false);
+      const r = entry(dir, str(ptr, len));
       const node = existing(r);
       // rmdir(".") is EINVAL in POSIX; "a/.." names a directory that is not empty.
       if (r.name === '.') fail(ERRNO.INVAL);
@@ -142,9 +146,9 @@ export function pathSyscalls(ctx: WasiContext) {
       const src = fds.dir(oldFd, RIGHTS.PATH_RENAME_SOURCE);
       const dst = fds.dir(newFd, RIGHTS.PATH_RENAME_TARGET);
       if (src.fs !== dst.fs) fail(ERRNO.XDEV);
-      const from = resolve(src, str(oldPtr, oldLen), false);
+      const from = entry(src, str(oldPtr, oldLen));
       const node = existing(from);
-      const to = resolve(dst, str(newPtr, newLen), false);
+      const to = entry(dst, str(newPtr, newLen));
       if (from.name === '.' || to.name === '.') fail(ERRNO.BUSY);
       const fromType = nodeType(src.fs, node);
       if (fromType !== 'dir') {
@@ -158,7 +162,8 @@ export function pathSyscalls(ctx: WasiContext) {
     path_symlink: (oldPtr: number, oldLen: number, fd: number, newPtr: number, newLen: number) => {
       const dir = fds.dir(fd, RIGHTS.PATH_SYMLINK);
       const target = str(oldPtr, oldLen);
-      const r = resolve(dir, str(newPtr, newLen), false);
+      if (target.includes('\0')) fail(ERRNO.INVAL);
+      const r = entry(dir, str(newPtr, newLen));
       if (r.node !== undefined) fail(ERRNO.EXIST);
       if (r.trailingSlash) fail(ERRNO.NOENT);
       if (target.length === 0) fail(ERRNO.NOENT);
@@ -171,7 +176,7 @@ export function pathSyscalls(ctx: WasiContext) {
 
     path_unlink_file: (fd: number, ptr: number, len: number) => {
       const dir = fds.dir(fd, RIGHTS.PATH_UNLINK_FILE);
-      const r = resolve(dir, str(ptr, len), false);
+      const r = entry(dir, str(ptr, len));
       const node = existing(r);
       const type = nodeType(dir.fs, node);
       if (r.name === '.' || type === 'dir') fail(ERRNO.ISDIR);

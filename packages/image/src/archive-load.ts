@@ -21,8 +21,17 @@ export async function loadArchiveStream(store: ImageStore, source: AsyncIterable
 async function loadLeased(store: ImageStore, source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>, label: string): Promise<Loaded[]> {
   const small = new Map<string, Uint8Array>();
   const byPath = new Map<string, Digest>();
+  // Entries that name another: docker save before Docker 25 writes a layer that two images
+  // share once, and the second `<id>/layer.tar` as a symlink to the first.
+  const aliases = new Map<string, string>();
   for await (const { header, body } of readTar(toAsyncIterable(source))) {
     const name = header.name.replace(/^\.\//, '');
+    if (header.type === 'symlink' || header.type === 'link') {
+      // A symlink's target is relative to its directory; a hard link's to the archive.
+      const from = header.type === 'symlink' ? name.split('/').slice(0, -1) : [];
+      aliases.set(name, archivePath([...from, ...header.linkname.split('/')], name));
+      continue;
+    }
     if (header.type !== 'file') continue;
     if (name === 'index.json' || name === 'manifest.json' || name === 'oci-layout' || name === 'repositories') {
       if (header.size > MAX_MANIFEST_BYTES) throw new ImageError(`${name} in the archive is too large`);
@@ -41,6 +50,12 @@ async function loadLeased(store: ImageStore, source: AsyncIterable<Uint8Array> |
       await w.abort();
       throw new ImageError(`${name}: ${(e as Error).message}`, { cause: e });
     }
+  }
+  for (const [name, target] of aliases) {
+    let t = target;
+    for (let hops = 0; aliases.has(t) && hops < 40; hops++) t = aliases.get(t)!;
+    const d = byPath.get(t);
+    if (d) byPath.set(name, d);
   }
   if (small.has('index.json')) return addFromIndex(store, parseJson<Index>(small.get('index.json')!, 'index.json'));
   if (small.has('manifest.json')) return loadDockerSave(store, parseJson(small.get('manifest.json')!, 'manifest.json'), byPath);
@@ -125,4 +140,19 @@ async function layerMediaType(store: ImageStore, digest: Digest): Promise<string
   }
   const kind = detectCompression(concatBytes(head).subarray(0, 4));
   return kind === 'gzip' ? MEDIA.ociLayerGzip : kind === 'zstd' ? MEDIA.ociLayerZstd : MEDIA.ociLayer;
+}
+
+/** Components joined into a path inside the archive; one that climbs out of it is refused. */
+function archivePath(parts: string[], entry: string): string {
+  const out: string[] = [];
+  for (const p of parts) {
+    if (p === '' || p === '.') continue;
+    if (p === '..') {
+      if (out.length === 0) throw new ImageError(`${entry} in the archive points outside it`);
+      out.pop();
+    } else {
+      out.push(p);
+    }
+  }
+  return out.join('/');
 }

@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemoryLayerStore, type Digest } from '@strata/store';
@@ -113,6 +113,40 @@ describe('load and save', () => {
     writeFileSync(join(d, 'layout', 'blobs', 'sha256', digest.slice(7)), bytes);
     writeFileSync(join(d, 'layout', 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: bytes.length }] }));
     await expect(loadImages(store, join(d, 'layout'))).rejects.toThrow(/missing layer blob sha256:eeee/);
+  });
+
+  it('loads a docker save tar whose second use of a layer is a symlink to the first (before Docker 25)', async () => {
+    const config = JSON.parse(exampleBlob(exampleManifest.config.digest).toString()) as { rootfs: { diff_ids: string[] } };
+    const d1 = config.rootfs.diff_ids[0]!;
+    const twice = JSON.stringify({ ...config, rootfs: { type: 'layers', diff_ids: [d1, d1] } });
+    const dir = tmp();
+    mkdirSync(join(dir, 'aaaa'));
+    mkdirSync(join(dir, 'bbbb'));
+    writeFileSync(join(dir, 'aaaa', 'layer.tar'), exampleBlob(exampleManifest.layers[0]!.digest));
+    symlinkSync('../aaaa/layer.tar', join(dir, 'bbbb', 'layer.tar'));
+    writeFileSync(join(dir, 'config.json'), twice);
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify([{ Config: 'config.json', RepoTags: ['legacy:1'], Layers: ['aaaa/layer.tar', 'bbbb/layer.tar'] }]));
+    const out = join(tmp(), 'legacy.tar');
+    execFileSync('tar', ['-cf', out, '-C', dir, 'manifest.json', 'config.json', 'aaaa', 'bbbb']);
+    const store = diskStore(tmp());
+    await loadImages(store, out);
+    expect((await store.resolve('legacy:1')).diffIds).toEqual([d1, d1]);
+    // One that points out of the archive is refused.
+    symlinkSync('../../../etc/passwd', join(dir, 'aaaa', 'evil'));
+    execFileSync('tar', ['-cf', out, '-C', dir, 'manifest.json', 'config.json', 'aaaa', 'bbbb']);
+    await expect(loadImages(diskStore(tmp()), out)).rejects.toThrow(/aaaa\/evil in the archive points outside it/);
+  });
+
+  it('saves an image named by its id without making a name up for it', async () => {
+    const store = diskStore(tmp());
+    await loadImages(store, hello);
+    const id = (await store.resolve('strata-hello')).id;
+    const out = join(tmp(), 'by-id.tar');
+    await saveImages(store, [id.slice(7, 19)], out);
+    const index = JSON.parse(execFileSync('tar', ['-xOf', out, 'index.json'], { encoding: 'utf8' })) as { manifests: { annotations?: object }[] };
+    expect(index.manifests[0]!.annotations).toBeUndefined();
+    const again = diskStore(tmp());
+    expect((await loadImages(again, out))[0]).toEqual({ id, names: [] });
   });
 
   it('refuses an index with no wasm platform', async () => {

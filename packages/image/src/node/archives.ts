@@ -61,9 +61,12 @@ export async function saveImages(store: ImageStore, refs: string[], file: string
     await add('oci-layout', new TextEncoder().encode('{"imageLayoutVersion":"1.0.0"}'));
     for (const ref of refs) {
       const img = await store.resolve(ref);
+      // An image named by its id (or a prefix) has no name to give: "ff242beed5ae" would
+      // become docker.io/library/ff242beed5ae:latest.
+      const byId = /^(sha256:)?[0-9a-f]{6,64}$/.test(ref) && img.id.slice(7).startsWith(ref.replace(/^sha256:/, ''));
       let name: string | undefined;
       try {
-        name = normalizeReference(ref);
+        name = byId ? undefined : normalizeReference(ref);
       } catch {
         name = undefined;
       }

@@ -17,7 +17,12 @@ import type { BlobReader } from '@strata/store';
 export const CHUNK_SIZE = 64 * 1024;
 
 export class ChunkedFile {
-  private readonly chunks: (Uint8Array | undefined)[] = [];
+  /**
+   * Owned chunks by index. A map, not an array: an index past 2^32 − 1 (an offset past
+   * 256 TiB) is no array index, and loops over a sparse file's chunks must not walk every
+   * index up to the highest written (a write at 128 TiB made saving the upper take a minute).
+   */
+  private readonly chunks = new Map<number, Uint8Array>();
   /** Bytes of the base still visible: shrinks on truncate so re-extending reads zeros. */
   private baseLimit: number;
   private _size: number;
@@ -34,22 +39,20 @@ export class ChunkedFile {
   /** Bytes held by the upper (for accounting and tests): whole chunks. */
   get ownedBytes(): number {
     let n = 0;
-    for (const c of this.chunks) if (c) n += c.length;
+    for (const c of this.chunks.values()) n += c.length;
     return n;
   }
 
   /** How many chunks the upper owns (written or copied up). */
   get ownedChunkCount(): number {
-    let n = 0;
-    for (const c of this.chunks) if (c) n++;
-    return n;
+    return this.chunks.size;
   }
 
   /** True when every byte lives in the upper (no base needed any more). */
   get detached(): boolean {
     if (this.baseLimit === 0) return true;
     const last = Math.ceil(this.baseLimit / CHUNK_SIZE);
-    for (let i = 0; i < last; i++) if (!this.chunks[i]) return false;
+    for (let i = 0; i < last; i++) if (!this.chunks.has(i)) return false;
     return true;
   }
 
@@ -62,7 +65,7 @@ export class ChunkedFile {
       const inChunk = pos - index * CHUNK_SIZE;
       const n = Math.min(CHUNK_SIZE - inChunk, end - pos);
       const out = buf.subarray(pos - position, pos - position + n);
-      const chunk = this.chunks[index];
+      const chunk = this.chunks.get(index);
       if (chunk) {
         const have = Math.max(0, Math.min(n, chunk.length - inChunk));
         if (have > 0) out.set(chunk.subarray(inChunk, inChunk + have));
@@ -100,8 +103,11 @@ export class ChunkedFile {
       this._size = size;
       this.baseLimit = Math.min(this.baseLimit, size);
       const keep = Math.ceil(size / CHUNK_SIZE);
-      for (let i = keep; i < this.chunks.length; i++) recycleChunk(this.chunks[i]);
-      this.chunks.length = Math.min(this.chunks.length, keep);
+      for (const [i, c] of this.chunks) {
+        if (i < keep) continue;
+        recycleChunk(c);
+        this.chunks.delete(i);
+      }
       this.zeroTail();
     } else {
       this.zeroTail();
@@ -113,7 +119,7 @@ export class ChunkedFile {
   *extents(): Generator<Uint8Array> {
     for (let pos = 0; pos < this._size; pos += CHUNK_SIZE) {
       const n = Math.min(CHUNK_SIZE, this._size - pos);
-      const chunk = this.chunks[pos / CHUNK_SIZE];
+      const chunk = this.chunks.get(pos / CHUNK_SIZE);
       if (chunk && chunk.length >= n) yield chunk.subarray(0, n);
       else {
         const out = new Uint8Array(n);
@@ -125,10 +131,7 @@ export class ChunkedFile {
 
   /** Owned chunks as (index, bytes), for persisting only what the upper holds. */
   *ownedChunks(): Generator<[number, Uint8Array]> {
-    for (let i = 0; i < this.chunks.length; i++) {
-      const c = this.chunks[i];
-      if (c) yield [i, c];
-    }
+    yield* [...this.chunks].sort(([a], [b]) => a - b);
   }
 
   /**
@@ -136,15 +139,15 @@ export class ChunkedFile {
    * the allocator for the next files' writes. Nothing may read this file afterwards.
    */
   release(): void {
-    for (const c of this.chunks) recycleChunk(c);
-    this.chunks.length = 0;
+    for (const c of this.chunks.values()) recycleChunk(c);
+    this.chunks.clear();
     this._size = 0;
     this.baseLimit = 0;
   }
 
   /** Restore an owned chunk (used when a persisted upper is loaded). */
   setChunk(index: number, bytes: Uint8Array): void {
-    this.chunks[index] = bytes.slice(0, CHUNK_SIZE);
+    this.chunks.set(index, bytes.slice(0, CHUNK_SIZE));
   }
 
   get visibleBase(): number {
@@ -159,14 +162,14 @@ export class ChunkedFile {
   /** The bytes past the end of file inside the last chunk must read as zeros once extended. */
   private zeroTail(): void {
     const index = Math.floor(this._size / CHUNK_SIZE);
-    const chunk = this.chunks[index];
+    const chunk = this.chunks.get(index);
     if (chunk) chunk.fill(0, Math.min(chunk.length, this._size - index * CHUNK_SIZE));
     this.baseLimit = Math.min(this.baseLimit, this._size);
   }
 
   /** The chunk at `index`, owned, with at least `needed` bytes allocated. */
   private ownChunk(index: number, needed: number): Uint8Array {
-    const chunk = this.chunks[index];
+    const chunk = this.chunks.get(index);
     if (chunk && chunk.length >= needed) return chunk;
     const start = index * CHUNK_SIZE;
     const fromBase = chunk ? 0 : Math.max(0, Math.min(CHUNK_SIZE, this.baseLimit - start));
@@ -178,7 +181,7 @@ export class ChunkedFile {
       recycleChunk(chunk);
     }
     else if (fromBase > 0) this.readBase(grown.subarray(0, fromBase), start);
-    this.chunks[index] = grown;
+    this.chunks.set(index, grown);
     return grown;
   }
 

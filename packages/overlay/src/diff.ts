@@ -132,8 +132,11 @@ function sameXattrs(a: Map<string, Uint8Array> | undefined, b: Record<string, Ui
   return true;
 }
 
-/** Copied-up file data differs once a chunk was written or the size changed. */
+/**
+ * Copied-up file data differs once a chunk was written, the size changed, or a truncate cut
+ * into the lower bytes (down and back up: the size is the same, the cut part reads zeros).
+ */
 function dataChanged(node: Inode, img: LowerNode): boolean {
   if (node.type !== 'file' || !node.data) return false;
-  return node.data.size !== img.size || node.data.ownedBytes > 0;
+  return node.data.size !== img.size || node.data.ownedBytes > 0 || node.data.visibleBase < img.size;
 }

@@ -263,6 +263,7 @@ export class OverlayFs implements SyncFs {
     this.copyUp(d);
     this.removeName(d, name);
     this.dropLink(c);
+    this.keepLinks(c);
     this.touchDir(d);
   }
 
@@ -325,8 +326,11 @@ export class OverlayFs implements SyncFs {
     this.copyUp(dd);
     this.copyUp(src);
     this.removeName(sd, srcName);
-    if (dst) this.dropLink(dst);
     dd.entries!.set(dstName, src);
+    if (dst) {
+      this.dropLink(dst);
+      this.keepLinks(dst);
+    }
     src.parent = dd;
     src.name = dstName;
     const now = this.now();
@@ -385,6 +389,8 @@ export class OverlayFs implements SyncFs {
     if (position !== 'append' && (position < 0 || !Number.isSafeInteger(position + buf.length))) {
       throw new FsError('EFBIG', 'write');
     }
+    // An append ends where the file does: past the largest exact size as well.
+    if (position === 'append' && !Number.isSafeInteger(this.dataOf(n).size + buf.length)) throw new FsError('EFBIG', 'write');
     this.copyUp(n);
     const data = this.dataOf(n);
     const result = position === 'append' ? data.append(buf) : data.write(buf, position);
@@ -510,16 +516,62 @@ export class OverlayFs implements SyncFs {
    */
   copyUp(n: Inode): void {
     if (n.upper) return;
-    const parent = n.parent;
-    const reachable = parent !== undefined && n.origin !== undefined &&
+    let parent = n.parent;
+    let reachable = parent !== undefined && n.origin !== undefined &&
       parent.entries?.get(n.name) === undefined &&
       parent.lowerDir?.children?.get(n.name) === n.origin;
-    if (reachable) {
+    if (!reachable && n.nlink > 0) {
+      // Looked up last through a name that is gone: a lower hard link that remains.
+      const other = this.remainingLowerName(n);
+      if (other) {
+        parent = n.parent = other.parent;
+        n.name = other.name;
+        reachable = true;
+      }
+    }
+    if (reachable && parent) {
       this.copyUp(parent);
       parent.entries!.set(n.name, n);
     }
     n.upper = true;
     if (n.isDir) n.entries ??= new Map();
+  }
+
+  /**
+   * A file hard-linked in a lower layer has its other names there. When the name through
+   * which the upper holds it goes (unlink, a rename over it) and others remain, the upper
+   * takes it under one of those, as overlayfs copies up on a link count change
+   * (ovl_nlink_start): otherwise the upper would reach it no more, and its data and link
+   * count would be lost when the upper is saved or committed.
+   */
+  private keepLinks(n: Inode): void {
+    if (n.isDir || n.nlink === 0 || (n.origin?.paths?.length ?? 0) < 2) return;
+    if (n.upper && n.parent?.entries?.get(n.name) === n) return;
+    const other = this.remainingLowerName(n);
+    if (!other) return;
+    n.parent = other.parent;
+    n.name = other.name;
+    if (!n.upper) return this.copyUp(n);
+    this.copyUp(other.parent);
+    other.parent.entries!.set(other.name, n);
+  }
+
+  /** A lower name of `n` (one of its hard links) through which the merged view still reaches it. */
+  private remainingLowerName(n: Inode): { parent: Inode; name: string } | undefined {
+    for (const path of n.origin?.paths ?? []) {
+      const parts = path.split('/').filter((p) => p !== '');
+      const name = parts.pop();
+      if (name === undefined) continue;
+      let d: Inode | undefined = this.rootNode;
+      for (const part of parts) {
+        d = this.child(d, part);
+        if (!d?.isDir) break;
+      }
+      if (!d?.isDir) continue;
+      const e = d.entries?.get(name);
+      if (e === n || (e === undefined && d.lowerDir?.children?.get(name) === n.origin)) return { parent: d, name };
+    }
+    return undefined;
   }
 
   isEmptyDir(d: Inode): boolean {

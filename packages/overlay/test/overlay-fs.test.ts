@@ -1,7 +1,8 @@
-import type { LayerIndex } from '@strata/store';
+import { importLayer, MemoryContentStore, type LayerIndex } from '@strata/store';
+import { nodeSha256 } from '@strata/store/node';
 import { FsError, type SyncFs } from '@strata/syncfs';
 import { describe, expect, it } from 'vitest';
-import { CHUNK_SIZE, OverlayFs } from '../src/index.js';
+import { CHUNK_SIZE, commitTar, OverlayFs } from '../src/index.js';
 import { dirLayer, TestContent, type DirLayerSpec } from './catalog/layers.js';
 import { readAll } from './catalog/ops.js';
 import { nodeAt, resolve } from './catalog/paths.js';
@@ -230,5 +231,91 @@ describe('OverlayFs', () => {
     const { fs } = setup({ '/a/b': { type: 'symlink', target: '../../../../etc' }, '/etc/x': 'x' });
     expect(read(fs, '/a/b/x')).toBe('x');
     expect(resolve(fs, '/a/b', false).name).toBe('b');
+  });
+});
+
+describe('lower hard links, when a name goes', () => {
+  /** The upper saved and restored, and committed and applied over the same lowers: what each reads at `path`. */
+  async function persisted(fs: OverlayFs, lowers: LayerIndex[], content: TestContent, path: string) {
+    const restored = OverlayFs.restore({ lowers, content }, fs.saveUpper());
+    const chunks: Uint8Array[] = [];
+    for await (const c of commitTar(fs)) chunks.push(c);
+    const store = new MemoryContentStore(nodeSha256);
+    content.fallback = store;
+    const layer = await importLayer(store, (async function* () { yield* chunks; })(), { hasher: nodeSha256 });
+    const committed = new OverlayFs({ lowers: [...lowers, layer], content });
+    const at = (f: OverlayFs) => ({ text: read(f, path), nlink: f.stat(nodeAt(f, path)).nlink });
+    return { live: at(fs), restored: at(restored), committed: at(committed) };
+  }
+  const linked = { '/x/a': 'original', '/y/b': { type: 'hardlink' as const, target: '/x/a' } };
+
+  it('keeps a change made through an open file after its other name is unlinked', async () => {
+    const { fs, content, lowers } = setup(linked);
+    const h = fs.open(nodeAt(fs, '/x/a'), { read: true, write: true });
+    fs.unlinkAt(nodeAt(fs, '/y'), 'b');
+    h.write(enc.encode('CHANGED!'), 0);
+    h.close();
+    const all = await persisted(fs, lowers, content, '/x/a');
+    expect(all).toEqual({ live: { text: 'CHANGED!', nlink: 1 }, restored: { text: 'CHANGED!', nlink: 1 }, committed: { text: 'CHANGED!', nlink: 1 } });
+  });
+
+  it('keeps a change through the remaining name after the changed one is unlinked or renamed over', async () => {
+    for (const how of ['unlink', 'rename'] as const) {
+      const { fs, content, lowers } = setup({ '/h/a': 'original', '/h/b': { type: 'hardlink', target: '/h/a' } });
+      write(fs, '/h/a', 'CHANGED!');
+      const h = nodeAt(fs, '/h');
+      if (how === 'unlink') fs.unlinkAt(h, 'a');
+      else {
+        fs.createAt(h, 'new', 0o644);
+        fs.renameAt(h, 'new', h, 'a');
+      }
+      const all = await persisted(fs, lowers, content, '/h/b');
+      expect(all, how).toEqual({ live: { text: 'CHANGED!', nlink: 1 }, restored: { text: 'CHANGED!', nlink: 1 }, committed: { text: 'CHANGED!', nlink: 1 } });
+    }
+  });
+
+  it('keeps the link count an unlink left, with no write at all', () => {
+    const { fs, content, lowers } = setup(linked);
+    fs.unlinkAt(nodeAt(fs, '/y'), 'b');
+    const restored = OverlayFs.restore({ lowers, content }, fs.saveUpper());
+    expect([fs.stat(nodeAt(fs, '/x/a')).nlink, restored.stat(nodeAt(restored, '/x/a')).nlink]).toEqual([1, 1]);
+  });
+});
+
+describe('file sizes at the edges', () => {
+  it('reads zeros past a truncate at offsets beyond 256 TiB, and keeps what is written there', () => {
+    const { fs, content, lowers } = setup({ '/f': '' });
+    const h = fs.open(nodeAt(fs, '/f'), { read: true, write: true });
+    const far = 2 ** 48 + 3 * CHUNK_SIZE;
+    h.write(enc.encode('XYZ'), far);
+    const restored = OverlayFs.restore({ lowers, content }, fs.saveUpper());
+    const back = new Uint8Array(3);
+    const r = restored.open(nodeAt(restored, '/f'), { read: true, write: false });
+    r.read(back, far);
+    r.close();
+    expect(dec.decode(back)).toBe('XYZ');
+    h.setAttr({ size: 0 });
+    h.setAttr({ size: far + 3 });
+    const zeros = new Uint8Array(3).fill(7);
+    h.read(zeros, far);
+    expect([...zeros]).toEqual([0, 0, 0]);
+    h.close();
+  });
+
+  it('refuses an append past the largest exact size, as a write there', () => {
+    const { fs } = setup({ '/f': 'x' });
+    const h = fs.open(nodeAt(fs, '/f'), { read: true, write: true });
+    h.setAttr({ size: Number.MAX_SAFE_INTEGER - 1 });
+    expect(code(() => h.append(enc.encode('abcd')))).toBe('EFBIG');
+    h.close();
+  });
+
+  it('lists a lower file cut by a truncate and grown back to its size and time in the diff', () => {
+    const { fs } = setup({ '/f': 'abcdefghijklmnopqrstuvwxyz' });
+    const n = nodeAt(fs, '/f');
+    const mtimeNs = fs.stat(n).mtimeNs;
+    fs.setAttr(n, { size: 0 });
+    fs.setAttr(n, { size: 26, mtimeNs });
+    expect(fs.diff()).toEqual([{ kind: 'C', path: '/f' }]);
   });
 });

@@ -27,6 +27,19 @@ describe('IdbContentStore specifics', () => {
     expect(new Uint8Array(await s.get(d))).toEqual(big);
   });
 
+  it('keeps one copy, and no orphan chunks, when two writers commit the same blob at once', async () => {
+    const s = new IdbContentStore(`strata-test-race-${++n}`, nodeSha256);
+    const bytes = new Uint8Array(2 * IDB_CHUNK + 5).map((_, i) => i % 253);
+    const writers = await Promise.all([s.writer(), s.writer()]);
+    for (const w of writers) await w.write(bytes);
+    const digests = await Promise.all(writers.map((w) => w.commit()));
+    expect(digests[0]).toBe(digests[1]);
+    // One of them stored it; the other found it stored and dropped its own chunks.
+    expect(writers.map((w) => w.existed).sort()).toEqual([false, true]);
+    expect(await s.sweep()).toBe(0);
+    expect(new Uint8Array(await s.get(digests[0]!))).toEqual(bytes);
+  });
+
   it('leaves no orphan chunks after an aborted write, and sweeps those of a crash', async () => {
     const s = new IdbContentStore(`strata-test-sweep-${++n}`, nodeSha256);
     const w = await s.writer();

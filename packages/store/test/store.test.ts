@@ -1,9 +1,11 @@
-import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DigestMismatchError, importLayer, MemoryContentStore, MemoryLayerStore, type ContentBatch, type Digest, type WriterOptions } from '../src/index.js';
 import { DiskContentStore, DiskLayerStore, nodeSha256 } from '../src/node/index.js';
+import { writeFileAtomic } from '../src/node/atomic-file.js';
 import { runStoreConformance } from './suite/conformance.js';
 import { makeTar, once } from './suite/tar-builder.js';
 
@@ -87,6 +89,36 @@ describe('disk store batches', () => {
     // Swept before the first write (a store that only reads never lists ingest/).
     await (await new DiskContentStore(root).writer()).abort();
     expect(readdirSync(join(root, 'ingest'))).toEqual(['being-written']);
+  });
+
+  it('leaves no temporary file behind when an atomic write fails', () => {
+    const { root } = store();
+    const dir = join(root, 'layers');
+    // A directory where the file should go: the rename fails.
+    mkdirSync(join(dir, 'x.json'), { recursive: true });
+    expect(() => writeFileAtomic(join(dir, 'x.json'), '{}')).toThrow();
+    expect(readdirSync(dir)).toEqual(['x.json']);
+  });
+
+  it('sweeps what a dead process left in ingest/, not what a live one\'s batch holds however old', async () => {
+    const { root, content: a } = store();
+    const batch = a.batch();
+    const w = await batch.writer();
+    await w.write(enc.encode('waits in a long import'));
+    const d = await w.commit();
+    // Two hours untouched: the batch's file, and one a dead process left.
+    const old = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    const [own] = readdirSync(join(root, 'ingest'));
+    utimesSync(join(root, 'ingest', own!), old, old);
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    const dead = `${gone}.0123456789ab-0`;
+    writeFileSync(join(root, 'ingest', dead), 'left by a crash');
+    utimesSync(join(root, 'ingest', dead), old, old);
+    // Another process's store writes to the same root: it sweeps first.
+    await new DiskContentStore(root).put(enc.encode('another blob'));
+    expect(readdirSync(join(root, 'ingest'))).toEqual([own]);
+    await batch.flush();
+    expect(new TextDecoder().decode(await a.get(d))).toBe('waits in a long import');
   });
 
   it('imports a layer through a batch and leaves ingest/ empty, also when the layer is refused', async () => {

@@ -1,4 +1,4 @@
-import { createStore, del, delMany, get, keys, set, type UseStore } from 'idb-keyval';
+import { createStore, del, delMany, get, keys, set, update, type UseStore } from 'idb-keyval';
 import { prehashedDigest, type ContentStore, type ContentWriter, type WriterOptions } from '../content-store.js';
 import { concatBytes } from '../bytes.js';
 import { DigestMismatchError, NotFoundError } from '../errors.js';
@@ -134,9 +134,16 @@ export class IdbContentStore implements ContentStore {
           await flush();
           const digest = h ? h.digest() : prehashedDigest(expected);
           if (expected !== undefined && expected !== digest) throw new DigestMismatchError(expected, digest);
-          existed = (await get<Meta>(`meta:${digest}`, store)) !== undefined;
+          // Looked up and set in one transaction: two writers of one blob (a pull imports
+          // layers side by side, and layers share files) would both find none and both set
+          // it, the second leaving the first's chunks owned by nothing.
+          let found = false;
+          await guardQuota(() => update<Meta>(`meta:${digest}`, (old) => {
+            found = old !== undefined;
+            return old ?? { size: written, id };
+          }, store));
+          existed = found;
           if (existed) await discard();
-          else await guardQuota(() => set(`meta:${digest}`, { size: written, id } satisfies Meta, store));
           return digest;
         } catch (e) {
           await discard();

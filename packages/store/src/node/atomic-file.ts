@@ -1,4 +1,5 @@
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { StorageFullError } from '../errors.js';
 import { dirname } from 'node:path';
 
 /**
@@ -9,16 +10,23 @@ import { dirname } from 'node:path';
 export function writeFileAtomic(path: string, data: Uint8Array | string, options: { durable?: boolean } = {}): void {
   const durable = options.durable ?? true;
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const fd = openSync(tmp, 'w', 0o644);
   try {
-    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    if (durable) fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'w', 0o644);
+    try {
+      const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      if (durable) fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    // Nothing half-written stays behind; a full disk says so as such.
+    rmSync(tmp, { force: true });
+    if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new StorageFullError(`no space left to write ${path}`, { cause: e });
+    throw e;
   }
-  renameSync(tmp, path);
   if (durable) syncDir(dirname(path));
 }
 

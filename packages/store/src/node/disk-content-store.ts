@@ -32,11 +32,12 @@ export class DiskContentStore implements ContentStore {
   private readonly fds = new Map<Digest, number>();
   private swept = false;
   /**
-   * Ingest names: unique to this store object, so other processes writing to the same
-   * store never collide (`wx` would refuse it anyway), and cheaper than random bytes per
-   * file — a layer writes thousands.
+   * Ingest names: `<pid>.<random>-<n>`, unique to this store object, so other processes
+   * writing to the same store never collide (`wx` would refuse it anyway), cheaper than
+   * random bytes per file — a layer writes thousands — and naming the process that owns
+   * them (see removeStaleIngest).
    */
-  private readonly ingestPrefix = randomBytes(8).toString('hex');
+  private readonly ingestPrefix = `${process.pid}.${randomBytes(6).toString('hex')}`;
   private ingestCount = 0;
 
   constructor(readonly root: string, private readonly maxOpenFiles = 128) {
@@ -47,7 +48,8 @@ export class DiskContentStore implements ContentStore {
   }
 
   /**
-   * Writes a crash cut short: untouched for an hour (a live download keeps writing). Swept
+   * Writes a crash cut short: untouched for an hour (a live download keeps writing) and not
+   * of a process still running (a batch's files wait, untouched, until its flush). Swept
    * before this store's first write, so a store that only reads (a container's) never lists
    * `ingest/`.
    */
@@ -56,6 +58,10 @@ export class DiskContentStore implements ContentStore {
     this.swept = true;
     const before = Date.now() - STALE_INGEST_MS;
     for (const name of readdirSync(this.ingest)) {
+      // Named by the process that writes it: a live one's may wait long in a batch (an
+      // import over an hour) untouched.
+      const pid = Number(name.split('.')[0]);
+      if (Number.isInteger(pid) && pid > 0 && alive(pid)) continue;
       const p = join(this.ingest, name);
       try {
         if (statSync(p).mtimeMs < before) rmSync(p, { force: true });
@@ -181,24 +187,31 @@ export class DiskContentStore implements ContentStore {
         if (done) throw new Error('content writer already finished');
         const given = h ? undefined : prehashedDigest(expected);
         try {
-          // In a batch the flush syncs every blob at once.
-          if (!batch) fsyncSync(fd);
-        } finally {
-          finish();
+          try {
+            // In a batch the flush syncs every blob at once.
+            if (!batch) fsyncSync(fd);
+          } finally {
+            finish();
+          }
+          const digest = given ?? h!.digest();
+          if (expected !== undefined && expected !== digest) throw new DigestMismatchError(expected, digest);
+          const target = this.path(digest);
+          // In a batch, a blob the store holds already is renamed over at the flush: a lookup
+          // per blob here cost more than that (~4 us each, thousands per layer).
+          existed = batch ? batch.has(digest) : existsSync(target);
+          if (existed) unlinkSync(tmp);
+          else if (batch) batch.set(digest, tmp);
+          else {
+            renameSync(tmp, target);
+            // Durable at commit, as a store without a batch promises: the rename too.
+            syncDir(join(this.blobs, digest.slice(0, 6)));
+          }
+          return digest;
+        } catch (e) {
+          // A failed commit leaves nothing in ingest/ (abort after it has nothing to do).
+          rmSync(tmp, { force: true });
+          throw e;
         }
-        const digest = given ?? h!.digest();
-        if (expected !== undefined && expected !== digest) {
-          unlinkSync(tmp);
-          throw new DigestMismatchError(expected, digest);
-        }
-        const target = this.path(digest);
-        // In a batch, a blob the store holds already is renamed over at the flush: a lookup
-        // per blob here cost more than that (~4 us each, thousands per layer).
-        existed = batch ? batch.has(digest) : existsSync(target);
-        if (existed) unlinkSync(tmp);
-        else if (batch) batch.set(digest, tmp);
-        else renameSync(tmp, target);
-        return digest;
       },
       abort: async () => {
         if (done) return;
@@ -323,4 +336,13 @@ const ALGORITHMS = ['sha256', 'blake3'] as const satisfies readonly DigestAlgori
 function notFound(e: unknown, digest: Digest): Error {
   if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new NotFoundError(`blob ${digest} not found`, { cause: e });
   return e as Error;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

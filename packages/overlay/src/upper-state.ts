@@ -41,6 +41,8 @@ interface SavedNode {
 
 interface Header {
   root: number;
+  /** The lowers' diffIDs, bottom first: the inode numbers in `nodes` are theirs. */
+  lowers?: string[];
   nextIno: number;
   nodes: SavedNode[];
 }
@@ -84,7 +86,7 @@ export function saveUpper(fs: OverlayFs): Uint8Array {
     }
   };
   visit(fs.rootNode);
-  const header: Header = { root: fs.rootNode.ino, nextIno: fs.inodeCounter, nodes };
+  const header: Header = { root: fs.rootNode.ino, lowers: fs.lowers.map((l) => l.diffId), nextIno: fs.inodeCounter, nodes };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const out = new Uint8Array(16 + json.length + chunks.reduce((n, c) => n + c.length, 0));
   out.set(new TextEncoder().encode(MAGIC), 0);
@@ -109,7 +111,9 @@ export function restoreUpper(fs: OverlayFs, bytes: Uint8Array): void {
   const jsonLength = view.getUint32(12, true);
   if (16 + jsonLength > bytes.length) throw bad('truncated header');
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + jsonLength))) as Header;
-  if (header.root !== fs.rootNode.ino) throw bad('saved over different lowers');
+  // Uppers saved before the header named their lowers go by the root's inode alone.
+  const lowerIds = fs.lowers.map((l) => l.diffId);
+  if (header.root !== fs.rootNode.ino || (header.lowers && header.lowers.join() !== lowerIds.join())) throw bad('saved over different lowers');
   const lowers = lowerByIno(fs.lower);
   let pos = 16 + jsonLength;
   const made = new Map<number, Inode>();

@@ -319,3 +319,14 @@ describe('file sizes at the edges', () => {
     expect(fs.diff()).toEqual([{ kind: 'C', path: '/f' }]);
   });
 });
+
+describe('a saved upper', () => {
+  it('is refused over lowers other than the ones it was saved over', () => {
+    const { fs, content, lowers } = setup({ '/opt/x': 'x' });
+    fs.createAt(fs.root, 'new', 0o644);
+    const saved = fs.saveUpper();
+    const other = dirLayer({ '/opt/tool': 'tool' }, content, 9);
+    expect(code(() => OverlayFs.restore({ lowers: [...lowers, other], content }, saved))).toBe('EINVAL');
+    expect(code(() => OverlayFs.restore({ lowers, content }, saved))).toBe('ok');
+  });
+});

@@ -24,7 +24,8 @@ const SECTION_IMPORT = 2;
 const SECTION_MEMORY = 5;
 
 export function capMemory(bytes: Uint8Array, capBytes: number): Uint8Array<ArrayBuffer> {
-  const capPages = Math.floor(capBytes / PAGE);
+  // wasm32 memories stop at 65,536 pages (4 GiB): a larger cap is no cap.
+  const capPages = Math.min(Math.floor(capBytes / PAGE), 65536);
   if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
     throw new ModuleFormatError('not a WebAssembly module (no \\0asm magic)');
   }

@@ -127,7 +127,8 @@ export class Runtime {
     const cfg = image.config.config ?? {};
     // A wasm artifact (one module, no rootfs) runs its module; argv[0] names it.
     const artifactEntry = image.wasmModule ? ['/module.wasm'] : [];
-    const entrypoint = o.entrypoint !== undefined ? [o.entrypoint] : (cfg.Entrypoint ?? artifactEntry);
+    // `--entrypoint ''` clears the image's: the arguments are the command, as in docker.
+    const entrypoint = o.entrypoint === '' ? [] : o.entrypoint !== undefined ? [o.entrypoint] : (cfg.Entrypoint ?? artifactEntry);
     const cmd = o.args && o.args.length > 0 ? o.args : o.entrypoint !== undefined ? [] : (cfg.Cmd ?? []);
     const argv = [...entrypoint, ...cmd];
     if (argv.length === 0) throw new RuntimeError('no command specified: the image has no Entrypoint or Cmd');
@@ -156,7 +157,8 @@ export class Runtime {
     const state = this.containers.state(config.id);
     if (state.status === 'running') throw new RuntimeError(`container ${config.name} is already running`);
     const upper = this.containers.loadUpper(config.id);
-    this.containers.setState(config.id, { status: 'running', startedAt: new Date().toISOString(), pid: process.pid });
+    const startedAt = new Date().toISOString();
+    this.containers.setState(config.id, { status: 'running', startedAt, pid: process.pid });
     // On this thread only when asked, and only when nothing needs to interrupt the program.
     const here = io.inProcess === true &&
       canRunInProcess({ stdin: io.stdin !== undefined, timeoutSeconds: config.timeoutSeconds, outputLimit: config.outputLimitBytes });
@@ -182,7 +184,7 @@ export class Runtime {
       // The upper is saved before the state says exited: a crash between the two leaves a
       // container that reads as exited (its pid is gone) with the new upper, or the old one.
       if (r.upper) this.containers.saveUpper(config.id, r.upper);
-      const next: ContainerState = { status: 'exited', exitCode: r.exitCode, startedAt: state.startedAt ?? new Date().toISOString(), finishedAt: new Date().toISOString() };
+      const next: ContainerState = { status: 'exited', exitCode: r.exitCode, startedAt, finishedAt: new Date().toISOString() };
       if (r.error) next.error = r.error;
       this.containers.setState(config.id, next);
       if (config.autoRemove) this.containers.remove(config.id);

@@ -32,6 +32,10 @@ describe('capMemory', () => {
     expect(() => capMemory(growModule, PAGE)).toThrow(MemoryLimitError);
   });
 
+  it('takes a cap past 4 GiB as no cap beyond what wasm32 allows', () => {
+    for (const gib of [4, 5, 64]) expect(() => new WebAssembly.Module(capMemory(hello, gib * 2 ** 30)), `${gib} GiB`).not.toThrow();
+  });
+
   it('keeps a real program valid', () => {
     const capped = capMemory(hello, 64 * 2 ** 20);
     expect(WebAssembly.validate(capped)).toBe(true);

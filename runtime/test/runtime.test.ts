@@ -34,6 +34,12 @@ describe('Runtime', () => {
     expect((await rt.diff('first')).map((c) => `${c.kind} ${c.path}`).sort()).toEqual(['A /data/hello.txt', 'C /data']);
   });
 
+  it('runs the arguments as the command with an empty --entrypoint, as docker does', async () => {
+    const r = await rt.run('strata-hello', { entrypoint: '', args: ['/hello.wasm', 'there'] });
+    expect(r.exitCode).toBe(0);
+    expect(text(r.stdout)).toContain('argv: [/hello.wasm] [there]');
+  });
+
   it('keeps a container\'s changes across starts, and commits them into a new image', async () => {
     const c = await rt.create('strata-hello', { name: 'twice', args: ['again'], env: ['GREETING=Hi'] });
     expect((await rt.start(c.id).done).exitCode).toBe(0);

@@ -33,4 +33,27 @@ describe('wasm artifact images', () => {
     const ls = await rt.run('tool-artifact:1', { args: ['read', '/etc/motd'] });
     expect(new TextDecoder().decode(ls.stdout)).toMatch(/^error /);
   });
+
+  it('reports a guest that overflows its stack as a trap, and exit statuses in 8 bits', async () => {
+    const rt = await Runtime.open({ root });
+    const r = await rt.run('tool-artifact:1', { args: ['recurse'] });
+    expect(r.exitCode).toBe(134);
+    expect(new TextDecoder().decode(r.stderr)).toMatch(/trapped: Maximum call stack size exceeded/);
+    expect((await rt.run('tool-artifact:1', { args: ['exit', '256'] })).exitCode).toBe(0);
+    expect((await rt.run('tool-artifact:1', { args: ['exit', '300'] })).exitCode).toBe(44);
+    const c = await rt.create('tool-artifact:1', { args: ['exit', '-1'] });
+    expect(await rt.start(c.id).done).toEqual({ exitCode: 255 });
+    expect(rt.containers.state(c.id).exitCode).toBe(255);
+  });
+
+  it('records when each run started, not the run before', async () => {
+    const rt = await Runtime.open({ root });
+    const c = await rt.create('tool-artifact:1', { args: ['spew', '64'] });
+    await rt.start(c.id, { onOutput: () => {} }).done;
+    const first = rt.containers.state(c.id);
+    expect(first.startedAt! < first.finishedAt!).toBe(true);
+    await rt.start(c.id, { onOutput: () => {} }).done;
+    const second = rt.containers.state(c.id);
+    expect(second.startedAt! >= first.finishedAt!).toBe(true);
+  });
 });

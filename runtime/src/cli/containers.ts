@@ -21,7 +21,7 @@ interface RunFlags {
 }
 
 function createOptions(flags: RunFlags, args: string[]): CreateOptions {
-  const env = (flags.env ?? []).map((e) => parseEnv(e)).filter((e): e is string => e !== undefined);
+  const env = (flags.env ?? []).map((e) => parseEnv(e));
   return {
     ...(flags.name !== undefined ? { name: flags.name } : {}),
     args,

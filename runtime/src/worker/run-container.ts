@@ -123,9 +123,12 @@ async function run(req: ContainerRequest, io: ContainerIo, binds: HostDirFs[]): 
   }
   let exitCode: number;
   try {
-    exitCode = wasi.start(instance);
+    // A process's status holds 8 bits: exit(256) is 0 to a shell, exit(-1) is 255.
+    exitCode = wasi.start(instance) & 0xff;
   } catch (e) {
-    if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+    // V8 reports a guest's call stack overflow as a RangeError, not a RuntimeError: a trap too.
+    const overflow = e instanceof RangeError && /call stack/i.test(e.message);
+    if (!(e instanceof WebAssembly.RuntimeError) && !overflow) throw e;
     send('stderr')(new TextEncoder().encode(`strata: ${entry} trapped: ${e.message}\n`));
     exitCode = TRAPPED;
   }

@@ -7,6 +7,8 @@
  *   read P         print file P
  *   loop           spin forever (for --timeout)
  *   grow           allocate 1 MiB blocks until malloc fails; print how many; exit 3
+ *   recurse        call itself until the stack runs out (a trap)
+ *   spew N         write N MiB of 'x' to stdout as fast as it can
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +16,15 @@
 #include <string.h>
 
 extern char **environ;
+
+/* Not a tail call, and nothing the compiler can fold: each level keeps a frame. Stops only
+   at a depth no stack reaches (the limit comes from the caller, so it is not known here). */
+static int deeper(volatile int n, int limit) {
+  volatile char frame[64];
+  frame[0] = (char)n;
+  if (n >= limit) return frame[0];
+  return deeper(n + 1, limit) + frame[0];
+}
 
 int main(int argc, char **argv) {
   const char *cmd = argc > 1 ? argv[1] : "env";
@@ -68,6 +79,13 @@ int main(int argc, char **argv) {
     }
     printf("allocated %d MiB%s\n", blocks, last ? "" : " (none)");
     return 3;
+  }
+  if (strcmp(cmd, "recurse") == 0) return deeper(0, argc > 2 ? atoi(argv[2]) : 1 << 30);
+  if (strcmp(cmd, "spew") == 0 && argc > 2) {
+    static char mib[1 << 20];
+    memset(mib, 'x', sizeof mib);
+    for (int i = atoi(argv[2]); i > 0; i--) fwrite(mib, 1, sizeof mib, stdout);
+    return 0;
   }
   fprintf(stderr, "tool: unknown command %s\n", cmd);
   return 2;

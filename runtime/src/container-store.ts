@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@strata/store/node';
 import { RuntimeError } from './exit-codes.js';
@@ -46,6 +46,9 @@ export interface ContainerState {
  * crash at any moment leaves the old or the new version; a container directory is created
  * under a temp name and renamed into place, so a half-created container is never listed.
  */
+/** Bytes of output a log line holds at most (their base64 stays a young-generation string). */
+const LOG_PIECE = 48 * 1024;
+
 export class ContainerStore {
   readonly dir: string;
   /** Whether each container seen is `--rm` (a config never changes after create). */
@@ -149,20 +152,44 @@ export class ContainerStore {
   }
 
   appendLog(id: string, stream: 'stdout' | 'stderr', bytes: Uint8Array): void {
-    appendFileSync(join(this.dir, id, 'log'), `${JSON.stringify({ s: stream, d: Buffer.from(bytes).toString('base64') })}\n`);
+    // A line per LOG_PIECE at most: a line for a whole 1 MiB write made two strings of
+    // 1.4 MB each, which V8 keeps in its large-object space until a full collection — a
+    // program writing fast took the process to gigabytes of such garbage.
+    const path = join(this.dir, id, 'log');
+    const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let at = 0; at < b.length || at === 0; at += LOG_PIECE) {
+      appendFileSync(path, `{"s":"${stream}","d":"${b.subarray(at, at + LOG_PIECE).toString('base64')}"}\n`);
+      if (b.length === 0) break;
+    }
   }
 
-  readLog(id: string): { stream: 'stdout' | 'stderr'; bytes: Uint8Array }[] {
+  /** The log's writes in order, read a piece at a time (a log may be larger than a string can be). */
+  *readLog(id: string): Generator<{ stream: 'stdout' | 'stderr'; bytes: Uint8Array }> {
     const p = join(this.dir, id, 'log');
-    if (!existsSync(p)) return [];
-    return readFileSync(p, 'utf8').split('\n').filter(Boolean).flatMap((line) => {
-      try {
-        const { s, d } = JSON.parse(line) as { s: 'stdout' | 'stderr'; d: string };
-        return [{ stream: s, bytes: new Uint8Array(Buffer.from(d, 'base64')) }];
-      } catch {
-        return []; // a line cut by a crash
+    if (!existsSync(p)) return;
+    const fd = openSync(p, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(1 << 20);
+      let rest: Buffer[] = [];
+      let pos = 0;
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, pos);
+        if (n === 0) break;
+        pos += n;
+        let start = 0;
+        for (let nl = buf.indexOf(10, 0); nl >= 0 && nl < n; nl = buf.indexOf(10, start)) {
+          const line = Buffer.concat([...rest, buf.subarray(start, nl)]);
+          rest = [];
+          start = nl + 1;
+          const entry = parseLogLine(line);
+          if (entry) yield entry;
+        }
+        if (start < n) rest.push(Buffer.from(buf.subarray(start, n)));
       }
-    });
+      // A last line without its newline was cut by a crash: left out.
+    } finally {
+      closeSync(fd);
+    }
   }
 
   remove(id: string): void {
@@ -207,5 +234,15 @@ function generateName(taken: Set<string>): string {
     const n = NOUNS[randomBytes(1)[0]! % NOUNS.length]!;
     const name = i < 20 ? `${a}_${n}` : `${a}_${n}${i}`;
     if (!taken.has(name)) return name;
+  }
+}
+
+function parseLogLine(line: Buffer): { stream: 'stdout' | 'stderr'; bytes: Uint8Array } | undefined {
+  if (line.length === 0) return undefined;
+  try {
+    const { s, d } = JSON.parse(line.toString('utf8')) as { s: 'stdout' | 'stderr'; d: string };
+    return { stream: s, bytes: new Uint8Array(Buffer.from(d, 'base64')) };
+  } catch {
+    return undefined; // a line cut by a crash
   }
 }

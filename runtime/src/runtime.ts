@@ -49,7 +49,12 @@ export function canRunInProcess(o: { stdin: boolean; timeoutSeconds?: number | u
 
 export interface StartIo {
   stdin?: AsyncIterable<Uint8Array>;
-  onOutput?: (stream: 'stdout' | 'stderr', bytes: Uint8Array) => void;
+  /**
+   * The container's output as it comes. A promise it returns holds the container's further
+   * output until it settles (in a worker the program waits once 4 MiB are unsettled): a
+   * consumer slower than the program sets the pace, and nothing piles up in memory.
+   */
+  onOutput?: (stream: 'stdout' | 'stderr', bytes: Uint8Array) => void | Promise<void>;
   /**
    * Run the program on this thread instead of a worker (a CLI attached to one container):
    * it starts sooner, but blocks this thread until it exits and `kill` cannot stop it. Taken
@@ -60,8 +65,8 @@ export interface StartIo {
 
 export interface RunOptions extends CreateOptions {
   stdin?: AsyncIterable<Uint8Array> | Uint8Array | string;
-  /** Stream output as it comes; when absent it is collected into the result. */
-  onOutput?: (stream: 'stdout' | 'stderr', bytes: Uint8Array) => void;
+  /** Stream output as it comes (see StartIo.onOutput); when absent it is collected into the result. */
+  onOutput?: (stream: 'stdout' | 'stderr', bytes: Uint8Array) => void | Promise<void>;
 }
 
 export interface RunResult {
@@ -172,7 +177,7 @@ export class Runtime {
       ...(io.stdin ? { stdin: io.stdin } : {}),
       onOutput: (stream, bytes) => {
         this.containers.appendLog(config.id, stream, bytes);
-        io.onOutput?.(stream, bytes);
+        return io.onOutput?.(stream, bytes);
       },
       modules: this.modules,
       ...(config.timeoutSeconds !== undefined ? { timeoutMs: config.timeoutSeconds * 1000 } : {}),
@@ -201,7 +206,7 @@ export class Runtime {
     const stdin = o.stdin === undefined ? undefined : typeof o.stdin === 'string' || o.stdin instanceof Uint8Array ? once(o.stdin) : o.stdin;
     const started = this.start(config.id, {
       ...(stdin ? { stdin } : {}),
-      onOutput: o.onOutput ?? ((s, b) => (s === 'stdout' ? out : err).push(b)),
+      onOutput: o.onOutput ?? ((s, b) => void (s === 'stdout' ? out : err).push(b)),
     });
     const r = await started.done;
     return { id: config.id, exitCode: r.exitCode, stdout: new Uint8Array(Buffer.concat(out)), stderr: new Uint8Array(Buffer.concat(err)), ...(r.error ? { error: r.error } : {}) };

@@ -56,4 +56,33 @@ describe('wasm artifact images', () => {
     const second = rt.containers.state(c.id);
     expect(second.startedAt! >= first.finishedAt!).toBe(true);
   });
+
+  it('holds a program that writes faster than its output is taken, and keeps the host\'s memory flat', async () => {
+    const rt = await Runtime.open({ root });
+    // A consumer that takes 1 MiB every 5 ms: the program (on a worker: it has a time limit)
+    // must wait for it, a window of 4 MiB ahead at most.
+    let unsettled = 0;
+    let most = 0;
+    const slow = await rt.run('tool-artifact:1', {
+      args: ['spew', '32'], timeoutSeconds: 60, autoRemove: true,
+      onOutput: (_s, b) => {
+        unsettled += b.length;
+        most = Math.max(most, unsettled);
+        return new Promise<void>((resolve) => setTimeout(() => {
+          unsettled -= b.length;
+          resolve();
+        }, 5));
+      },
+    });
+    expect(slow.exitCode).toBe(0);
+    expect(most).toBeLessThanOrEqual(6 * 2 ** 20);
+    // A fast one: 512 MiB through the host, whose memory stays near where it was.
+    let peak = 0;
+    const before = process.memoryUsage().rss;
+    const sample = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    const fast = await rt.run('tool-artifact:1', { args: ['spew', '512'], timeoutSeconds: 60, autoRemove: true, onOutput: () => {} });
+    clearInterval(sample);
+    expect(fast.exitCode).toBe(0);
+    expect(peak - before).toBeLessThan(300 * 2 ** 20);
+  }, 60_000);
 });

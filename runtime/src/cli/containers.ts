@@ -62,7 +62,11 @@ function runFlags(cmd: Command): Command {
 async function attach(rt: Runtime, id: string, interactive: boolean): Promise<number> {
   const started = rt.start(id, {
     ...(interactive ? { stdin: process.stdin as unknown as AsyncIterable<Uint8Array> } : {}),
-    onOutput: (stream, bytes) => (stream === 'stdout' ? process.stdout : process.stderr).write(bytes),
+    onOutput: (stream, bytes) => {
+      const to = stream === 'stdout' ? process.stdout : process.stderr;
+      // A full buffer (an asynchronous stdout) holds the program until it drains.
+      return to.write(bytes) ? undefined : drained(to);
+    },
     inProcess: true,
   });
   const onSignal = () => started.kill();
@@ -200,4 +204,23 @@ export function registerContainerCommands(program: Command): void {
       const rt = await runtimeOf(cmd);
       await rt.export(ref, flags.output);
     });
+}
+
+const draining = new Map<NodeJS.WriteStream, Promise<void>>();
+
+/** When `to` has room again (or is gone): one wait a stream, however many writes wait on it. */
+function drained(to: NodeJS.WriteStream): Promise<void> {
+  let p = draining.get(to);
+  if (!p) {
+    p = new Promise<void>((resolve) => {
+      const done = () => {
+        for (const e of ['drain', 'error', 'close']) to.off(e, done);
+        draining.delete(to);
+        resolve();
+      };
+      for (const e of ['drain', 'error', 'close']) to.on(e, done);
+    });
+    draining.set(to, p);
+  }
+  return p;
 }

@@ -9,10 +9,11 @@ import { startWorker } from '../worker-url.js';
 import type { ContainerWorkerApi, OutputMessage, RunRequest, RunResult } from './protocol.js';
 
 export interface WorkerRunOptions {
-  request: Omit<RunRequest, 'output' | 'stdin' | 'modules'>;
+  request: Omit<RunRequest, 'output' | 'outputCredit' | 'stdin' | 'modules'>;
   /** The program's stdin; absent: empty. */
   stdin?: AsyncIterable<Uint8Array>;
-  onOutput(stream: 'stdout' | 'stderr', bytes: Uint8Array): void;
+  /** Output of the container; a promise holds the container's further output until it settles. */
+  onOutput(stream: 'stdout' | 'stderr', bytes: Uint8Array): void | Promise<void>;
   modules: ModuleCache;
   timeoutMs?: number;
   /** Kill the program once stdout + stderr pass this many bytes (what passed is delivered). */
@@ -123,6 +124,13 @@ export function runInWorker(options: WorkerRunOptions): WorkerRun {
     if (result && ended) finish(result, true);
   };
   const output = new OutputLimit(options.outputLimit);
+  const creditBuffer = new SharedArrayBuffer(4);
+  const credit = new Int32Array(creditBuffer);
+  /** Taken: the worker may post that many more bytes. */
+  const took = (n: number) => {
+    Atomics.sub(credit, 0, n);
+    Atomics.notify(credit, 0);
+  };
   port1.on('message', (m: OutputMessage) => {
     if ('end' in m) {
       ended = true;
@@ -130,7 +138,9 @@ export function runInWorker(options: WorkerRunOptions): WorkerRun {
     } else if (!finished) {
       // Up to the limit is delivered; then the program is stopped, as --timeout stops it.
       const { pass, exceeded } = output.take(m.bytes);
-      if (pass.length > 0) options.onOutput(m.stream, pass);
+      const taking = pass.length > 0 ? options.onOutput(m.stream, pass) : undefined;
+      if (taking) void taking.then(() => took(m.bytes.length), () => took(m.bytes.length));
+      else took(m.bytes.length);
       if (exceeded) finish({ exitCode: EXIT.KILLED, killed: 'output', error: output.message });
     }
   });
@@ -165,7 +175,7 @@ export function runInWorker(options: WorkerRunOptions): WorkerRun {
   worker.on('exit', onExit);
 
   const remote = pooled.remote;
-  const request: RunRequest = { ...options.request, output: port2, modules: cacheChannel.port2, ...(sab ? { stdin: sab } : {}) };
+  const request: RunRequest = { ...options.request, output: port2, outputCredit: creditBuffer, modules: cacheChannel.port2, ...(sab ? { stdin: sab } : {}) };
   remote
     .run(Comlink.transfer(request, [port2 as unknown as Transferable, cacheChannel.port2 as unknown as Transferable]))
     .then((r) => {

@@ -35,6 +35,14 @@ export interface RunRequest {
   /** The output port (transferred): receives OutputMessage messages. */
   output: MessagePort;
   /**
+   * Output flow control: one Int32 counting the bytes posted on `output` that the host has
+   * not taken yet. The worker adds what it posts and waits while OUTPUT_WINDOW bytes are out;
+   * the host subtracts what it has taken (written to the log and to its own output) and
+   * notifies. Without it a guest that writes faster than the host takes it filled the host's
+   * memory (a few GB in seconds).
+   */
+  outputCredit: SharedArrayBuffer;
+  /**
    * A port (transferred) on which the host exposes its ModuleCacheApi with comlink; the
    * host closes its end when the run is over (a pooled worker outlives the run).
    */
@@ -61,3 +69,6 @@ export interface ModuleCacheApi {
 export interface ContainerWorkerApi {
   run(request: RunRequest): Promise<RunResult>;
 }
+
+/** Output bytes a worker may have posted that the host has not taken yet (see outputCredit). */
+export const OUTPUT_WINDOW = 4 * 2 ** 20;

@@ -24,7 +24,7 @@ export interface ContainerIo {
   };
 }
 
-export type ContainerRequest = Omit<RunRequest, 'output' | 'stdin' | 'modules'>;
+export type ContainerRequest = Omit<RunRequest, 'output' | 'outputCredit' | 'stdin' | 'modules'>;
 
 /** stdin of a container started without `-i`: at its end from the start. */
 export const NO_STDIN: StdinSource = { read: () => 0, ready: () => true };

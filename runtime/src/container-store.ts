@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
+import { startTicks } from '@strata/image/node';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@strata/store/node';
 import { RuntimeError } from './exit-codes.js';
@@ -36,6 +37,10 @@ export interface ContainerState {
   finishedAt?: string;
   /** The process running it, while running (a stale pid after a crash reads as exited). */
   pid?: number;
+  /** When that process started (clock ticks since boot, Linux): a reused pid is not it. */
+  pidStart?: string;
+  /** The process runs more than this container (a service using the library): no signal stops only it. */
+  shared?: boolean;
   error?: string;
 }
 
@@ -119,7 +124,7 @@ export class ContainerStore {
 
   state(id: string): ContainerState {
     const s = JSON.parse(readFileSync(join(this.dir, id, 'state.json'), 'utf8')) as ContainerState;
-    if (s.status === 'running' && s.pid !== undefined && !alive(s.pid)) {
+    if (s.status === 'running' && s.pid !== undefined && !alive(s.pid, s.pidStart)) {
       return { ...s, status: 'exited', exitCode: s.exitCode ?? 137, error: DIED };
     }
     return s;
@@ -209,11 +214,16 @@ function diedRunning(s: ContainerState): boolean {
   return s.status === 'exited' && s.error === DIED;
 }
 
-function alive(pid: number): boolean {
+function alive(pid: number, start?: string): boolean {
   try {
     process.kill(pid, 0);
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  // Another process given the pid since: not the one that ran the container.
+  if (start !== undefined) {
+    const now = startTicks(pid);
+    if (now !== undefined && now !== start) return false;
   }
   // A killed process nobody has reaped yet (a zombie) still answers signal 0.
   try {

@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { OverlayFs, type Change } from '@strata/overlay';
 import { ImageError, ImageStore, type ImageRecord } from '@strata/image';
-import { DiskImageMeta } from '@strata/image/node';
+import { DiskImageMeta, startTicks } from '@strata/image/node';
 import type { Digest } from '@strata/store';
 import { DiskContentStore, DiskLayerStore, nodeGunzip, nodeFileHasher, nodeHashOffload, nodeSha256 } from '@strata/store/node';
 import { ContainerStore, type ContainerConfig, type ContainerState } from './container-store.js';
@@ -61,6 +61,12 @@ export interface StartIo {
    * only when `canRunInProcess` allows; otherwise the worker runs it. `start` says which.
    */
   inProcess?: boolean;
+  /**
+   * This process exists for this container alone (the CLI's `run` and `start`): another
+   * process may stop it with a signal. Otherwise (a service running containers with the
+   * library) `kill` from another process is refused rather than stop the whole service.
+   */
+  ownsProcess?: boolean;
 }
 
 export interface RunOptions extends CreateOptions {
@@ -163,7 +169,10 @@ export class Runtime {
     if (state.status === 'running') throw new RuntimeError(`container ${config.name} is already running`);
     const upper = this.containers.loadUpper(config.id);
     const startedAt = new Date().toISOString();
-    this.containers.setState(config.id, { status: 'running', startedAt, pid: process.pid });
+    const pidStart = startTicks(process.pid);
+    this.containers.setState(config.id, {
+      status: 'running', startedAt, pid: process.pid, ...(pidStart ? { pidStart } : {}), ...(io.ownsProcess ? {} : { shared: true }),
+    });
     // On this thread only when asked, and only when nothing needs to interrupt the program.
     const here = io.inProcess === true &&
       canRunInProcess({ stdin: io.stdin !== undefined, timeoutSeconds: config.timeoutSeconds, outputLimit: config.outputLimitBytes });
@@ -232,6 +241,7 @@ export class Runtime {
     }
     const s = this.containers.state(config.id);
     if (s.status !== 'running' || s.pid === undefined) throw new RuntimeError(`container ${config.name} is not running`);
+    if (s.shared) throw new RuntimeError(`container ${config.name} runs in process ${s.pid} with other work: stop it there (Runtime.kill in that process)`);
     process.kill(s.pid, 'SIGTERM');
   }
 

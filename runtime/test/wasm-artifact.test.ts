@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startTicks } from '@strata/image/node';
 import { Runtime } from '../src/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'strata-artifact-'));
@@ -85,4 +86,21 @@ describe('wasm artifact images', () => {
     expect(fast.exitCode).toBe(0);
     expect(peak - before).toBeLessThan(300 * 2 ** 20);
   }, 60_000);
+
+  it('refuses to signal a process that runs other work, and takes no reused pid for a runner', async () => {
+    const rt = await Runtime.open({ root });
+    const c = await rt.create('tool-artifact:1', { args: ['loop'], timeoutSeconds: 60 });
+    // Started by the library in this process, which runs other work too (a service).
+    const run = rt.start(c.id);
+    const elsewhere = await Runtime.open({ root });
+    await expect(elsewhere.kill(c.id)).rejects.toThrow(/runs in process \d+ with other work/);
+    expect(rt.containers.state(c.id).status).toBe('running');
+    await rt.kill(c.id);
+    expect((await run.done).exitCode).toBe(137);
+    // A record naming this process's pid with another start: a process that is gone.
+    rt.containers.setState(c.id, { status: 'running', pid: process.pid, pidStart: '1' });
+    expect(rt.containers.state(c.id).status).toBe('exited');
+    rt.containers.setState(c.id, { status: 'running', pid: process.pid, pidStart: startTicks(process.pid)! });
+    expect(rt.containers.state(c.id).status).toBe('running');
+  });
 });

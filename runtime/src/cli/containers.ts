@@ -68,6 +68,7 @@ async function attach(rt: Runtime, id: string, interactive: boolean): Promise<nu
       return to.write(bytes) ? undefined : drained(to);
     },
     inProcess: true,
+    ownsProcess: true,
   });
   const onSignal = () => started.kill();
   if (!started.inProcess) {

@@ -206,7 +206,7 @@ function ownStart(): string | undefined {
  * not move with the wall clock); undefined where there is no /proc (not Linux) or no such
  * process.
  */
-function startTicks(pid: number): string | undefined {
+export function startTicks(pid: number): string | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

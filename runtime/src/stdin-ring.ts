@@ -68,6 +68,9 @@ export class StdinWriter {
   }
 }
 
+/** How long a reader waits for bytes before it looks at the closed flag again. */
+const CLOSE_RECHECK_MS = 50;
+
 /** The worker's end: synchronous, as WASI needs. */
 export class StdinReader {
   private readonly header: Int32Array;
@@ -98,7 +101,9 @@ export class StdinReader {
         return n;
       }
       if (Atomics.load(this.header, CLOSED) === 1) return 0;
-      Atomics.wait(this.header, W, w);
+      // A close between the check above and this wait changes nothing the wait watches (W
+      // stays): bounded, so the reader sees it at the next look.
+      Atomics.wait(this.header, W, w, CLOSE_RECHECK_MS);
     }
   }
 }

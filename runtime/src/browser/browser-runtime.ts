@@ -65,6 +65,8 @@ export class BrowserRuntime {
    * loading the worker's code is off the path from start() to the program's first output.
    */
   private readonly spares = new Map<'container' | 'reader', Worker>();
+  /** After close: a run that ends makes no new spare workers. */
+  private closed = false;
 
   private constructor(
     readonly dbName: string,
@@ -196,27 +198,52 @@ export class BrowserRuntime {
     const c = await this.get(ref);
     const id = c.id;
     if (this.running.has(id)) throw new Error(`container ${c.name} is already running`);
-    const upper = await this.containers.upper(id);
+    // Taken at once, before anything awaits: a second start of it meanwhile is refused, and
+    // a kill meanwhile ends the run as soon as it begins.
+    let stopped: Extract<BrowserWorkerMessage, { kind: 'done' }> | undefined;
+    let stopNow: ((m: Extract<BrowserWorkerMessage, { kind: 'done' }>) => void) | undefined;
+    this.running.set(id, {
+      stop: () => {
+        stopped = { kind: 'done', exitCode: KILLED, error: 'killed' };
+        stopNow?.(stopped);
+      },
+    });
     const bridge = this.bridge;
-    const worker = this.takeWorker('container');
+    let worker: Worker | undefined;
     let reader: Worker | undefined;
+    let upper: Uint8Array | undefined;
     let bridgeField: BrowserRunRequest['bridge'] = { kind: bridge === 'jspi' ? 'jspi' : 'preload' };
-    if (bridge === 'sab') {
-      const { createBridgeBuffer } = await import('./sab-bridge.js');
-      const sab = createBridgeBuffer();
-      reader = this.takeWorker('reader');
-      reader.postMessage({ init: { sab, dbName: this.dbName } });
-      const channel = new MessageChannel();
-      channel.port2.onmessage = (e) => reader!.postMessage(e.data);
-      bridgeField = { kind: 'sab', sab, port: channel.port1 };
+    let plan: Awaited<ReturnType<typeof stdinPlan>>;
+    try {
+      upper = await this.containers.upper(id);
+      worker = this.takeWorker('container');
+      if (bridge === 'sab') {
+        const { createBridgeBuffer } = await import('./sab-bridge.js');
+        const sab = createBridgeBuffer();
+        reader = this.takeWorker('reader');
+        reader.postMessage({ init: { sab, dbName: this.dbName } });
+        const channel = new MessageChannel();
+        channel.port2.onmessage = (e) => reader!.postMessage(e.data);
+        bridgeField = { kind: 'sab', sab, port: channel.port1 };
+      }
+      plan = await stdinPlan(options.stdin, bridge);
+      await this.containers.put({ ...c, status: 'running' });
+    } catch (e) {
+      // Nothing started: let go of what was taken for it.
+      this.running.delete(id);
+      worker?.terminate();
+      reader?.terminate();
+      throw e;
     }
-    const { field: stdinField, pump: pumpStdin, stop: stopStdin } = await stdinPlan(options.stdin, bridge);
-    await this.containers.put({ ...c, status: 'running' });
+    const { field: stdinField, pump: pumpStdin, stop: stopStdin } = plan;
+    const w = worker;
+    const sent = bridgeField;
     const out = { stdout: [] as Uint8Array[], stderr: [] as Uint8Array[] };
     const done = await new Promise<Extract<BrowserWorkerMessage, { kind: 'done' }>>((resolve) => {
-      this.running.set(id, { stop: () => resolve({ kind: 'done', exitCode: KILLED, error: 'killed' }) });
+      stopNow = resolve;
+      if (stopped) return resolve(stopped);
       const output = new OutputLimit(options.outputLimit);
-      worker.onmessage = (e: MessageEvent<BrowserWorkerMessage>) => {
+      w.onmessage = (e: MessageEvent<BrowserWorkerMessage>) => {
         const m = e.data;
         if (m.kind !== 'output') return resolve(m);
         const { pass, exceeded } = output.take(m.bytes);
@@ -226,17 +253,21 @@ export class BrowserRuntime {
         }
         if (exceeded) resolve({ kind: 'done', exitCode: KILLED, error: output.message });
       };
-      worker.onerror = (e) => resolve({ kind: 'done', exitCode: 125, error: e.message });
+      const failed = (message: string | undefined) => resolve({ kind: 'done', exitCode: 125, error: message || 'the container worker did not load' });
+      w.onerror = (e) => failed(e.message);
+      // A spare that failed before it was taken (its script did not load) said so then.
+      const early = loadFailures.get(w);
+      if (early !== undefined) return failed(early);
       const req: BrowserRunRequest = {
-        dbName: this.dbName, diffIds: c.image.diffIds, argv: c.argv, env: c.env, bridge: bridgeField,
+        dbName: this.dbName, diffIds: c.image.diffIds, argv: c.argv, env: c.env, bridge: sent,
         ...(upper ? { upper } : {}), ...(stdinField ? { stdin: stdinField } : {}),
       };
-      worker.postMessage(req, bridgeField.kind === 'sab' ? [bridgeField.port] : []);
-      pumpStdin?.(worker);
+      w.postMessage(req, sent.kind === 'sab' ? [sent.port] : []);
+      pumpStdin?.(w);
     });
     this.running.delete(id);
     stopStdin?.();
-    worker.terminate();
+    w.terminate();
     reader?.terminate();
     this.replenish('container');
     if (reader) this.replenish('reader');
@@ -259,21 +290,32 @@ export class BrowserRuntime {
   }
 
   private takeWorker(kind: 'container' | 'reader'): Worker {
-    const w = this.spares.get(kind) ?? this.makeWorker(kind);
+    let w = this.spares.get(kind);
     this.spares.delete(kind);
-    return w;
+    // A spare whose script failed to load is no worker: another is tried.
+    if (w && loadFailures.has(w)) {
+      w.terminate();
+      w = undefined;
+    }
+    return w ?? this.makeWorker(kind);
   }
 
   private makeWorker(kind: 'container' | 'reader'): Worker {
-    return new Worker(kind === 'container' ? this.workerUrl : this.readerUrl, { type: 'module' });
+    const w = new Worker(kind === 'container' ? this.workerUrl : this.readerUrl, { type: 'module' });
+    // Heard from the start: a spare fails (its script does not load) before anyone listens.
+    w.addEventListener('error', (e) => {
+      if (!loadFailures.has(w)) loadFailures.set(w, e.message || 'the container worker did not load');
+    });
+    return w;
   }
 
   private replenish(kind: 'container' | 'reader'): void {
-    if (!this.spares.has(kind)) this.spares.set(kind, this.makeWorker(kind));
+    if (!this.closed && !this.spares.has(kind)) this.spares.set(kind, this.makeWorker(kind));
   }
 
-  /** Stop the spare workers (running containers are left alone). */
+  /** Stop the spare workers, and make no more (running containers are left alone). */
   close(): void {
+    this.closed = true;
     for (const w of this.spares.values()) w.terminate();
     this.spares.clear();
   }
@@ -406,3 +448,6 @@ async function stdinPlan(stdin: BrowserStartOptions['stdin'], bridge: Bridge): P
     },
   };
 }
+
+/** Workers whose script failed to load, with what the error said. */
+const loadFailures = new WeakMap<Worker, string>();

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { BrowserRuntime } from '@strata/runtime/browser';
 import { hashWorkerUrl, lifecycle, readerUrl, workerUrl } from './runtime-lifecycle.js';
+import { addToolImage } from './tool-image.js';
 
 describe('BrowserRuntime in Chromium (not cross-origin isolated)', () => {
   it('picks JSPI here', async () => {
@@ -34,4 +35,35 @@ describe('BrowserRuntime in Chromium (not cross-origin isolated)', () => {
       b.close();
     }
   });
+});
+
+describe('BrowserRuntime starts', () => {
+  const settleWithin = <T>(p: Promise<T>, ms: number) =>
+    Promise.race([p, new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), ms))]);
+
+  it('refuses a second start of a container while the first is getting ready, and a kill stops the first', async () => {
+    const rt = BrowserRuntime.open({ dbName: `strata-double-${Date.now()}`, workerUrl, readerUrl, hashWorkerUrl, bridge: 'jspi' });
+    await addToolImage(rt);
+    const c = await rt.create('strata-tool', { args: ['loop'], name: 'spin' });
+    const first = rt.start(c.id);
+    await expect(rt.start(c.id)).rejects.toThrow(/already running/);
+    await rt.kill(c.id);
+    expect((await first).exitCode).toBe(137);
+    await expect(rt.kill(c.id)).rejects.toThrow(/not running/);
+    rt.close();
+  }, 60_000);
+
+  it('answers a start whose worker did not load, also when that worker was the spare, and never hangs', async () => {
+    const bad = new URL('/__no_such_container_worker__.js', location.href);
+    const rt = BrowserRuntime.open({ dbName: `strata-badworker-${Date.now()}`, workerUrl: bad, readerUrl, hashWorkerUrl, bridge: 'preload' });
+    await rt.loadLayout('/hello/image');
+    for (let i = 0; i < 2; i++) {
+      const r = await settleWithin(rt.run('strata-hello'), 10_000);
+      expect(r).not.toBe('pending');
+      expect(r).toMatchObject({ exitCode: 125, error: expect.stringMatching(/did not load|error/i) as unknown });
+      // The spare made when this run ended fails to load meanwhile.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    rt.close();
+  }, 60_000);
 });

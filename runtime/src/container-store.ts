@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { startTicks } from '@strata/image/node';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@strata/store/node';
@@ -198,13 +198,50 @@ export class ContainerStore {
   }
 
   remove(id: string): void {
+    // Its exit status outlives it a while: a `wait` on a --rm container that polls just
+    // after the removal still gets it, as docker's does.
+    let exitCode: number | undefined;
+    try {
+      const s = this.state(id);
+      if (s.status === 'exited') exitCode = s.exitCode;
+    } catch {
+      // No state to keep.
+    }
     // Rename first so a crash mid-removal leaves nothing that lists as a container.
     const tmp = join(this.dir, `.rm-${id}`);
     renameSync(join(this.dir, id), tmp);
     rmSync(tmp, { recursive: true, force: true });
     this.autoRemove.delete(id);
+    const exits = join(this.dir, '.exited');
+    mkdirSync(exits, { recursive: true });
+    if (exitCode !== undefined) writeFileSync(join(exits, id), String(exitCode));
+    const before = Date.now() - EXIT_KEPT_MS;
+    for (const name of readdirSync(exits)) {
+      try {
+        if (statSync(join(exits, name)).mtimeMs < before) rmSync(join(exits, name), { force: true });
+      } catch {
+        // Swept by another process meanwhile.
+      }
+    }
+  }
+
+  exists(id: string): boolean {
+    return existsSync(join(this.dir, id, 'config.json'));
+  }
+
+  /** The exit status of a container removed in the last minutes (see remove). */
+  exitedAndRemoved(id: string): number | undefined {
+    if (!/^[0-9a-f]{64}$/.test(id)) return undefined;
+    try {
+      return Number(readFileSync(join(this.dir, '.exited', id), 'utf8'));
+    } catch {
+      return undefined;
+    }
   }
 }
+
+/** How long the exit status of a removed container is kept for a late `wait`. */
+const EXIT_KEPT_MS = 10 * 60 * 1000;
 
 /** The error of a state that said running while its process was gone (see `state`). */
 const DIED = 'the process running it died';

@@ -223,9 +223,25 @@ export class Runtime {
 
   /** Wait for a container to exit (started here or by another process). */
   async wait(ref: string): Promise<number> {
-    const config = this.containers.resolve(ref);
+    let config: ContainerConfig;
+    try {
+      config = this.containers.resolve(ref);
+    } catch (e) {
+      // A --rm container that has ended and removed itself, named by its id.
+      const code = this.containers.exitedAndRemoved(ref);
+      if (code !== undefined) return code;
+      throw e;
+    }
     for (;;) {
-      const s = this.containers.state(config.id);
+      let s: ContainerState;
+      try {
+        s = this.containers.state(config.id);
+      } catch (e) {
+        // Removed as it exited (--rm): its status was kept for this.
+        const code = this.containers.exitedAndRemoved(config.id);
+        if (code !== undefined) return code;
+        throw new RuntimeError(`container ${config.name} was removed`, EXIT.RUNTIME_ERROR, { cause: e });
+      }
       if (s.status !== 'running') return s.exitCode ?? 0;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -256,6 +272,8 @@ export class Runtime {
       if (!force) throw new RuntimeError(`cannot remove running container ${config.name}: stop it first`);
       await this.kill(ref);
       await this.wait(ref);
+      // A --rm container removed itself as it ended: nothing is left to remove.
+      if (this.containers.exitedAndRemoved(config.id) !== undefined && !this.containers.exists(config.id)) return;
     }
     this.containers.remove(config.id);
   }

@@ -96,7 +96,7 @@ export function registerContainerCommands(program: Command): void {
       const rt = await runtimeOf(cmd);
       const c = await rt.create(image, options);
       if (flags.detach) {
-        startDetached(rt, c.id);
+        await startDetached(rt, c.id);
         write(c.id);
         return;
       }
@@ -119,7 +119,7 @@ export function registerContainerCommands(program: Command): void {
       const c = rt.containers.resolve(ref);
       if (!flags.attach) {
         if (rt.containers.state(c.id).status === 'running') throw new RuntimeError(`container ${c.name} is already running`);
-        startDetached(rt, c.id);
+        await startDetached(rt, c.id);
         write(ref);
         return;
       }

@@ -11,15 +11,26 @@ export async function runtimeOf(cmd: Command): Promise<Runtime> {
 /**
  * Run `strata start -a ID` in a detached background process (`run -d`, `start` without
  * `-a`): the container outlives this command, its output goes to its log, and `kill`
- * reaches it through its pid.
+ * reaches it through its pid. Returns once that process has started the container (or has
+ * ended): a `kill` or `wait` right after must find it running, as docker's would.
  */
-export function startDetached(rt: Runtime, id: string): void {
+export async function startDetached(rt: Runtime, id: string): Promise<void> {
+  const before = rt.containers.state(id).startedAt;
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '--root', rt.root, 'start', '-a', id], {
     detached: true,
     stdio: 'ignore',
   });
+  let ended = false;
+  child.once('exit', () => (ended = true));
+  const deadline = Date.now() + START_WAIT_MS;
+  while (!ended && Date.now() < deadline && rt.containers.state(id).startedAt === before) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
   child.unref();
 }
+
+/** How long `run -d` waits for its background process to start the container. */
+const START_WAIT_MS = 30_000;
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];

@@ -131,10 +131,19 @@ describe('hostile programs', () => {
   it('kill and wait across processes: a detached container is stopped with 137', async () => {
     const id = s.run(['run', '-d', '--name', 'bg', 'tool:1', 'loop']).stdout.trim();
     expect(id).toMatch(/^[0-9a-f]{64}$/);
-    for (let i = 0; i < 100 && !s.run(['ps', '--format', 'json']).stdout.includes('"bg"'); i++) await new Promise((r) => setTimeout(r, 50));
+    // run -d returns once the container runs: a kill at once finds it.
     expect(s.run(['kill', 'bg']).status).toBe(0);
     expect(s.run(['wait', 'bg']).stdout).toBe('137\n');
     expect(s.run(['rm', 'bg']).status).toBe(0);
+    // And a wait at once gets the status of a program that ends at once.
+    const quick = s.run(['run', '-d', 'tool:1', 'exit', '9']).stdout.trim();
+    expect(s.run(['wait', quick]).stdout).toBe('9\n');
+    // A --rm container removes itself as it ends: wait still gets its status, rm -f succeeds.
+    const gone = s.run(['run', '-d', '--rm', 'tool:1', 'exit', '7']).stdout.trim();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(s.run(['wait', gone])).toMatchObject({ status: 0, stdout: '7\n' });
+    const spinning = s.run(['run', '-d', '--rm', 'tool:1', 'loop']).stdout.trim();
+    expect(s.run(['rm', '-f', spinning])).toMatchObject({ status: 0 });
   });
 });
 

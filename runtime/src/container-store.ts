@@ -3,7 +3,7 @@ import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync
 import { startTicks } from '@strata/image/node';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@strata/store/node';
-import { RuntimeError } from './exit-codes.js';
+import { EXIT, RuntimeError } from './exit-codes.js';
 import type { BindMount } from './options.js';
 
 /** What a container was created from and with: fixed for its life. */
@@ -73,6 +73,9 @@ export class ContainerStore {
         throw new RuntimeError(`the container name "${config.name}" is already in use`);
       }
     }
+    // The name is taken with O_EXCL before the container exists: two creates of one name at
+    // once (two processes) both passed the check above.
+    this.reserveName(name, id);
     const full: ContainerConfig = { ...config, id, name, created: new Date().toISOString() };
     this.autoRemove.set(id, full.autoRemove);
     const tmp = join(this.dir, `.tmp-${id}`);
@@ -82,6 +85,73 @@ export class ContainerStore {
     writeFileAtomic(join(tmp, 'state.json'), JSON.stringify({ status: 'created' } satisfies ContainerState), durable);
     renameSync(tmp, join(this.dir, id));
     return full;
+  }
+
+  /** `containers/.names/<name>` holds the id of the container named so; a stale one is replaced. */
+  private reserveName(name: string, id: string): void {
+    const names = join(this.dir, '.names');
+    mkdirSync(names, { recursive: true });
+    const file = join(names, name);
+    // `<id> <pid> <start>`: the container, and the process creating it.
+    const me = `${id} ${process.pid} ${startTicks(process.pid) ?? ''}`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        writeFileSync(file, me, { flag: 'wx' });
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw new RuntimeError(`the container name "${name}" is already in use`, EXIT.RUNTIME_ERROR, { cause: e });
+      }
+      let holder: string[] = [];
+      try {
+        holder = readFileSync(file, 'utf8').split(' ');
+      } catch {
+        // Released meanwhile.
+      }
+      const [other, pid, start] = holder;
+      // Taken while its container exists or its creator still runs (it may be mid-create);
+      // an empty file is one being written this instant, unless it was left long ago.
+      const taken = other === undefined || other === ''
+        ? Date.now() - (statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0) < 5000
+        : existsSync(join(this.dir, other, 'config.json')) || (pid !== undefined && alive(Number(pid), start || undefined));
+      if (taken) throw new RuntimeError(`the container name "${name}" is already in use`);
+      rmSync(file, { force: true });
+    }
+  }
+
+  /**
+   * Run `fn` (a start's check of the state and its write) while holding the container's
+   * `starting` file (O_EXCL, naming this process): two starts of one container at once (two
+   * processes) both found it stopped, and both ran it. A holder that died is replaced.
+   */
+  whileStarting<T>(id: string, fn: () => T): T {
+    const file = join(this.dir, id, 'starting');
+    const me = `${process.pid} ${startTicks(process.pid) ?? ''}`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        writeFileSync(file, me, { flag: 'wx' });
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw new RuntimeError('the container is being started by another process', EXIT.RUNTIME_ERROR, { cause: e });
+      }
+      let text = '';
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        // Released meanwhile.
+      }
+      const [pid, start] = text.split(' ');
+      // An empty file is one being written this instant, unless it was left long ago.
+      const held = !pid
+        ? Date.now() - (statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0) < 5000
+        : alive(Number(pid), start || undefined);
+      if (held) throw new RuntimeError('the container is being started by another process');
+      rmSync(file, { force: true });
+    }
+    try {
+      return fn();
+    } finally {
+      rmSync(file, { force: true });
+    }
   }
 
   list(): { config: ContainerConfig; state: ContainerState }[] {
@@ -207,9 +277,23 @@ export class ContainerStore {
     } catch {
       // No state to keep.
     }
+    let name: string | undefined;
+    try {
+      name = this.config(id).name;
+    } catch {
+      // No config to name it.
+    }
     // Rename first so a crash mid-removal leaves nothing that lists as a container.
     const tmp = join(this.dir, `.rm-${id}`);
     renameSync(join(this.dir, id), tmp);
+    if (name !== undefined) {
+      const file = join(this.dir, '.names', name);
+      try {
+        if (readFileSync(file, 'utf8').split(' ')[0] === id) rmSync(file, { force: true });
+      } catch {
+        // Not reserved (created before names were).
+      }
+    }
     rmSync(tmp, { recursive: true, force: true });
     this.autoRemove.delete(id);
     const exits = join(this.dir, '.exited');

@@ -165,14 +165,16 @@ export class Runtime {
    */
   start(ref: string, io: StartIo = {}): { id: string; done: Promise<{ exitCode: number; error?: string }>; kill(): void; inProcess: boolean } {
     const config = this.containers.resolve(ref);
-    const state = this.containers.state(config.id);
-    if (state.status === 'running') throw new RuntimeError(`container ${config.name} is already running`);
-    const upper = this.containers.loadUpper(config.id);
     const startedAt = new Date().toISOString();
     const pidStart = startTicks(process.pid);
-    this.containers.setState(config.id, {
-      status: 'running', startedAt, pid: process.pid, ...(pidStart ? { pidStart } : {}), ...(io.ownsProcess ? {} : { shared: true }),
+    // The check and the record together, one process at a time.
+    this.containers.whileStarting(config.id, () => {
+      if (this.containers.state(config.id).status === 'running') throw new RuntimeError(`container ${config.name} is already running`);
+      this.containers.setState(config.id, {
+        status: 'running', startedAt, pid: process.pid, ...(pidStart ? { pidStart } : {}), ...(io.ownsProcess ? {} : { shared: true }),
+      });
     });
+    const upper = this.containers.loadUpper(config.id);
     // On this thread only when asked, and only when nothing needs to interrupt the program.
     const here = io.inProcess === true &&
       canRunInProcess({ stdin: io.stdin !== undefined, timeoutSeconds: config.timeoutSeconds, outputLimit: config.outputLimitBytes });

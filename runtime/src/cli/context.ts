@@ -23,7 +23,9 @@ export async function startDetached(rt: Runtime, id: string): Promise<void> {
   let ended = false;
   child.once('exit', () => (ended = true));
   const deadline = Date.now() + START_WAIT_MS;
-  while (!ended && Date.now() < deadline && rt.containers.state(id).startedAt === before) {
+  // Until it has started — or already ended and, run with --rm, removed itself.
+  const started = () => !rt.containers.exists(id) || rt.containers.state(id).startedAt !== before;
+  while (!ended && Date.now() < deadline && !started()) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   child.unref();

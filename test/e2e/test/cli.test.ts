@@ -128,6 +128,23 @@ describe('hostile programs', () => {
     expect(s.run(['run', '--rm', 'tool:1', 'exit', '5']).status).toBe(5);
   });
 
+  it('lets one of two processes take a name, and one of two starts of a container run it', async () => {
+    for (let round = 0; round < 3; round++) {
+      const creates = await Promise.all([0, 1].map(() => s.spawn(['create', '--name', `dup${round}`, 'tool:1', 'exit', '0'])));
+      expect(creates.map((r) => r.status).sort(), JSON.stringify(creates)).toEqual([0, 125]);
+      expect(creates.find((r) => r.status === 125)!.stderr).toMatch(/already in use/);
+    }
+    const id = s.run(['create', '--name', 'once', 'tool:1', 'write', '/data/runs', 'x']).stdout.trim();
+    for (let round = 0; round < 3; round++) {
+      const starts = await Promise.all([0, 1].map(() => s.spawn(['start', '-a', id])));
+      const ran = starts.filter((r) => r.status === 0 && r.stdout === 'ok\n').length;
+      const refused = starts.filter((r) => r.status === 125 && /already running|being started/.test(r.stderr)).length;
+      // Both may run one after the other; never both at once.
+      expect(ran + refused, JSON.stringify(starts)).toBe(2);
+      expect(ran).toBeGreaterThanOrEqual(1);
+    }
+  });
+
   it('kill and wait across processes: a detached container is stopped with 137', async () => {
     const id = s.run(['run', '-d', '--name', 'bg', 'tool:1', 'loop']).stdout.trim();
     expect(id).toMatch(/^[0-9a-f]{64}$/);

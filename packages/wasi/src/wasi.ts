@@ -45,6 +45,12 @@ export interface WasiOptions {
    * browser's JSPI bridge uses it to read IndexedDB on a miss.
    */
   suspend?: (e: unknown) => Promise<void> | undefined;
+  /**
+   * With `suspend`: called each time a suspending syscall returns. What was loaded for its
+   * retries may go then (the JSPI bridge keeps those chunks until it does: one read larger
+   * than its cache would otherwise evict its own first chunks and retry for ever).
+   */
+  settled?: () => void;
 }
 
 const defaultClock: Clock = {
@@ -81,6 +87,7 @@ export class WASI {
   }
   private readonly ctx: WasiContext;
   private readonly suspend: WasiOptions['suspend'];
+  private readonly settled: WasiOptions['settled'];
   private started = false;
 
   constructor(options: WasiOptions = {}) {
@@ -147,10 +154,12 @@ export class WASI {
     }
     this.wasiImport = imports;
     this.suspend = options.suspend;
+    this.settled = options.settled;
   }
 
   getImportObject(): WebAssembly.Imports {
     const suspend = this.suspend;
+    const settled = this.settled;
     if (!suspend) return { wasi_snapshot_preview1: this.wasiImport as unknown as WebAssembly.ModuleImports };
     const { Suspending } = WebAssembly as unknown as { Suspending?: new (fn: (...a: unknown[]) => unknown) => unknown };
     if (!Suspending) throw new TypeError('WASI: the suspend option needs JSPI (WebAssembly.Suspending)');
@@ -164,7 +173,9 @@ export class WASI {
       // the syscall runs again once the wait is over.
       const call = (...args: unknown[]): unknown => {
         try {
-          return fn(...args);
+          const r = fn(...args);
+          settled?.();
+          return r;
         } catch (e) {
           const wait = suspend(e);
           if (!wait) throw e;

@@ -9,6 +9,8 @@ import { readChunked } from '@strata/store';
  */
 export class ChunkCache implements ContentSource {
   private readonly cache = new Map<string, Uint8Array>();
+  /** Chunks a syscall still retrying needs: not evicted until `unpin` (see SuspendingContent). */
+  private readonly pinned = new Set<string>();
   /** Chunks fetched through the bridge (the tests check that it was used). */
   requests = 0;
 
@@ -18,7 +20,23 @@ export class ChunkCache implements ContentSource {
   put(digest: string, index: number, bytes: Uint8Array): void {
     this.requests++;
     this.cache.set(`${digest}:${index}`, bytes);
-    while (this.cache.size > this.maxChunks) this.cache.delete(this.cache.keys().next().value!);
+    if (this.cache.size <= this.maxChunks) return;
+    // The least recently used that is not pinned; the cache grows past its size while a
+    // syscall needs more pinned chunks than that.
+    for (const key of this.cache.keys()) {
+      if (this.cache.size <= this.maxChunks) break;
+      if (!this.pinned.has(key)) this.cache.delete(key);
+    }
+  }
+
+  /** Keep a chunk until `unpin`. */
+  pin(digest: string, index: number): void {
+    this.pinned.add(`${digest}:${index}`);
+  }
+
+  /** The syscall that needed the pinned chunks is done: they may go as any other. */
+  unpin(): void {
+    if (this.pinned.size > 0) this.pinned.clear();
   }
 
   has(digest: string, index: number): boolean {

@@ -74,7 +74,10 @@ async function run(req: BrowserRunRequest): Promise<void> {
       stdin: stdinFor(req),
       stdout: (b) => post({ kind: 'output', stream: 'stdout', bytes: b.slice() }),
       stderr: (b) => post({ kind: 'output', stream: 'stderr', bytes: b.slice() }),
-      ...(jspi ? { suspend: (err: unknown) => jspi.pending(err) ?? (err instanceof PendingStdin ? err.arrival : undefined) } : {}),
+      ...(jspi ? {
+        suspend: (err: unknown) => jspi.pending(err) ?? (err instanceof PendingStdin ? err.arrival : undefined),
+        settled: () => jspi.unpin(),
+      } : {}),
     });
     const instance = await WebAssembly.instantiate(await WebAssembly.compile(bytes), wasi.getImportObject());
     const exitCode = jspi ? await wasi.startAsync(instance) : wasi.start(instance);

@@ -26,10 +26,11 @@ export function jspiAvailable(): boolean {
 }
 
 export class SuspendingContent extends ChunkCache {
-  constructor(private readonly load: (digest: string, index: number) => Promise<Uint8Array>) {
+  /** `maxChunks`: the cache's size (ChunkCache's default when absent). */
+  constructor(private readonly load: (digest: string, index: number) => Promise<Uint8Array>, maxChunks?: number) {
     super((digest, index, size) => {
       throw new PendingChunk(digest, index, size);
-    });
+    }, maxChunks);
   }
 
   /** The promise to wait for when `e` is a PendingChunk, else undefined (not ours). */
@@ -38,7 +39,13 @@ export class SuspendingContent extends ChunkCache {
     const last = Math.min(e.index + READAHEAD, Math.ceil(e.size / IDB_CHUNK)) - 1;
     const loads: Promise<void>[] = [];
     for (let i = e.index; i <= Math.max(e.index, last); i++) {
-      if (i === e.index || !this.has(e.digest, i)) loads.push(this.load(e.digest, i).then((bytes) => this.put(e.digest, i, bytes)));
+      if (i === e.index || !this.has(e.digest, i)) {
+        loads.push(this.load(e.digest, i).then((bytes) => {
+          // Kept for the retry, and the ones after it: the syscall reads them all again.
+          this.pin(e.digest, i);
+          this.put(e.digest, i, bytes);
+        }));
+      }
     }
     return Promise.all(loads).then(() => undefined);
   }
@@ -47,7 +54,9 @@ export class SuspendingContent extends ChunkCache {
   async settle<T>(fn: () => T): Promise<T> {
     for (;;) {
       try {
-        return fn();
+        const r = fn();
+        this.unpin();
+        return r;
       } catch (e) {
         const p = this.pending(e);
         if (!p) throw e;

@@ -401,10 +401,11 @@ async function stdinPlan(stdin: BrowserStartOptions['stdin'], bridge: Bridge): P
   if (stdin === undefined) return {};
   if (typeof stdin === 'string') return { field: { kind: 'bytes', bytes: new TextEncoder().encode(stdin) } };
   if (stdin instanceof Uint8Array) return { field: { kind: 'bytes', bytes: stdin } };
-  const chunks = toAsyncIterable(stdin);
+  const { chunks, release } = releasable(stdin);
   if (bridge === 'preload') {
     const parts: Uint8Array[] = [];
     for await (const c of chunks) parts.push(c);
+    release();
     return { field: { kind: 'bytes', bytes: concatBytes(parts) } };
   }
   if (bridge === 'sab') {
@@ -422,11 +423,13 @@ async function stdinPlan(stdin: BrowserStartOptions['stdin'], bridge: Bridge): P
           }
         } finally {
           writer.close();
+          release();
         }
       })(),
       stop: () => {
         stopped = true;
         writer.abandon();
+        release();
       },
     };
   }
@@ -441,10 +444,44 @@ async function stdinPlan(stdin: BrowserStartOptions['stdin'], bridge: Bridge): P
         }
       } finally {
         if (!stopped) w.postMessage({ kind: 'stdin-end' } satisfies StdinMessage);
+        release();
       }
     })(),
     stop: () => {
       stopped = true;
+      release();
+    },
+  };
+}
+
+/**
+ * A stdin stream read through a reader of its own, let go when the container is done with
+ * it: the page's stream (a terminal's input) stays usable, and a chunk typed after the
+ * container exited is not taken. A stream's own async iterator would cancel it instead.
+ */
+function releasable(stdin: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>): { chunks: AsyncIterable<Uint8Array>; release(): void } {
+  if (!(stdin instanceof ReadableStream)) return { chunks: toAsyncIterable(stdin), release: () => {} };
+  const reader = stdin.getReader();
+  let released = false;
+  return {
+    chunks: {
+      async *[Symbol.asyncIterator]() {
+        try {
+          for (;;) {
+            const r = await reader.read();
+            if (r.done) return;
+            yield r.value;
+          }
+        } catch (e) {
+          // Let go of while a read waited: that read rejects, and nothing was consumed.
+          if (!released) throw e;
+        }
+      },
+    },
+    release: () => {
+      if (released) return;
+      released = true;
+      reader.releaseLock();
     },
   };
 }

@@ -66,4 +66,23 @@ describe('BrowserRuntime starts', () => {
     }
     rt.close();
   }, 60_000);
+
+  it('lets go of a stdin stream when the container exits, so the page can read on', async () => {
+    for (const bridge of ['jspi', 'sab'] as const) {
+      if (bridge === 'sab' && !crossOriginIsolated) continue;
+      const rt = BrowserRuntime.open({ dbName: `strata-stdin-${bridge}-${Date.now()}`, workerUrl, readerUrl, hashWorkerUrl, bridge });
+      await addToolImage(rt);
+      let feed!: ReadableStreamDefaultController<Uint8Array>;
+      const input = new ReadableStream<Uint8Array>({ start: (c) => void (feed = c) });
+      // The program ends without reading its input.
+      const r = await rt.run('strata-tool', { args: ['exit', '3'], stdin: input });
+      expect(r.exitCode).toBe(3);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(input.locked).toBe(false);
+      feed.enqueue(new TextEncoder().encode('typed later'));
+      const next = await input.getReader().read();
+      expect(new TextDecoder().decode(next.value)).toBe('typed later');
+      rt.close();
+    }
+  }, 60_000);
 });

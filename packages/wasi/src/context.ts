@@ -13,6 +13,13 @@ export interface StdinSource {
    * whole timeout and checks `ready` after (a SharedArrayBuffer-backed source can wake early).
    */
   wait?(timeoutMs: number): boolean;
+  /**
+   * For a source whose input comes on this thread's event loop (the JSPI bridge's): an error
+   * for poll_oneoff to throw instead of blocking, which the WASI `suspend` option maps to a
+   * promise that settles when input arrives or `timeoutMs` has passed; poll_oneoff then runs
+   * again, its relative timeouts counted from its first run.
+   */
+  pending?(timeoutMs: number): Error;
 }
 
 /** stdout/stderr: each write's bytes, synchronously (copy them if you keep them). */
@@ -38,4 +45,6 @@ export interface WasiContext {
   random: (buf: Uint8Array) => void;
   /** The container root (the `/` preopen), if there is one. */
   rootFs?: SyncFs;
+  /** When a poll_oneoff that suspended first ran (monotonic ns): its run again counts from it. */
+  pollStartedAt?: bigint;
 }

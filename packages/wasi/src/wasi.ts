@@ -40,7 +40,7 @@ export interface WasiOptions {
    * wait for before running that syscall again, or undefined when the exception is not a
    * request to wait. With it, the syscalls that read file data or stdin (fd_read, fd_pread,
    * and fd_write/fd_pwrite, whose first write into a copied-up chunk reads the lower bytes)
-   * are suspending imports, and the module must be run with `startAsync`. The others stay
+   * and poll_oneoff (waiting on such a stdin, see StdinSource.pending) are suspending imports, and the module must be run with `startAsync`. The others stay
    * plain: a suspending import costs more per call even when it does not suspend. The
    * browser's JSPI bridge uses it to read IndexedDB on a miss.
    */
@@ -59,7 +59,7 @@ const defaultClock: Clock = {
 };
 
 /** The syscalls that may need data that is still loading (see WasiOptions.suspend). */
-const SUSPENDING = new Set(['fd_read', 'fd_pread', 'fd_write', 'fd_pwrite']);
+const SUSPENDING = new Set(['fd_read', 'fd_pread', 'fd_write', 'fd_pwrite', 'poll_oneoff']);
 
 const STDIO_RIGHTS = RIGHTS.FD_READ | RIGHTS.FD_WRITE | RIGHTS.FD_FDSTAT_SET_FLAGS | RIGHTS.FD_FILESTAT_GET |
   RIGHTS.POLL_FD_READWRITE | RIGHTS.FD_SEEK | RIGHTS.FD_TELL;

@@ -47,6 +47,13 @@ export class MessageStdin implements StdinSource {
     return n;
   }
 
+  /** For poll_oneoff (see StdinSource.pending): waits for input, or for `timeoutMs`. */
+  pending(timeoutMs: number): Error {
+    const arrival = new Promise<void>((resolve) => (this.wake = resolve));
+    const limit = Number.isFinite(timeoutMs) ? new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, timeoutMs))) : arrival;
+    return new PendingStdin(Promise.race([arrival, limit]));
+  }
+
   private notify(): void {
     const wake = this.wake;
     this.wake = undefined;

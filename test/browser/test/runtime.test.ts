@@ -85,4 +85,24 @@ describe('BrowserRuntime starts', () => {
       rt.close();
     }
   }, 60_000);
+
+  it('wakes a program polling its stdin under JSPI when input comes, and times a poll out', async () => {
+    const rt = BrowserRuntime.open({ dbName: `strata-poll-${Date.now()}`, workerUrl, readerUrl, hashWorkerUrl, bridge: 'jspi' });
+    await addToolImage(rt);
+    async function* typed() {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      yield new TextEncoder().encode('typed\n');
+    }
+    const woke = await settleWithin(rt.run('strata-tool', { args: ['poll'], stdin: typed() }), 10_000);
+    expect(woke).toMatchObject({ exitCode: 0, stdout: 'poll=1\ntyped\n' });
+    // Nothing comes: a 200 ms poll ends with none ready, after about that long.
+    async function* silent() {
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+    }
+    const t0 = performance.now();
+    const timedOut = await settleWithin(rt.run('strata-tool', { args: ['poll', '200'], stdin: silent() }), 10_000);
+    expect(timedOut).toMatchObject({ exitCode: 0, stdout: 'poll=0\n' });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(200);
+    rt.close();
+  }, 60_000);
 });

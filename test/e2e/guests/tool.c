@@ -9,11 +9,15 @@
  *   grow           allocate 1 MiB blocks until malloc fails; print how many; exit 3
  *   recurse        call itself until the stack runs out (a trap)
  *   spew N         write N MiB of 'x' to stdout as fast as it can
+ *   poll [MS]      poll stdin for input (MS: timeout, default none); print poll=N, then
+ *                  what one read gives
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 extern char **environ;
 
@@ -79,6 +83,17 @@ int main(int argc, char **argv) {
     }
     printf("allocated %d MiB%s\n", blocks, last ? "" : " (none)");
     return 3;
+  }
+  if (strcmp(cmd, "poll") == 0) {
+    struct pollfd p = { .fd = 0, .events = POLLIN };
+    int r = poll(&p, 1, argc > 2 ? atoi(argv[2]) : -1);
+    printf("poll=%d\n", r);
+    if (r > 0) {
+      char buf[256];
+      ssize_t n = read(0, buf, sizeof buf);
+      if (n > 0) fwrite(buf, 1, (size_t)n, stdout);
+    }
+    return 0;
   }
   if (strcmp(cmd, "recurse") == 0) return deeper(0, argc > 2 ? atoi(argv[2]) : 1 << 30);
   if (strcmp(cmd, "spew") == 0 && argc > 2) {

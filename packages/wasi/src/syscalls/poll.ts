@@ -34,6 +34,9 @@ export function pollSyscalls(ctx: WasiContext) {
       const v = mem.view;
       const subs: Sub[] = [];
       const mono = ctx.clock.monotonic();
+      // A poll run again after suspending (see StdinSource.pending) keeps its first start.
+      const started = ctx.pollStartedAt ?? mono;
+      ctx.pollStartedAt = undefined;
       const immediate: Event[] = [];
       for (let i = 0; i < nsubs; i++) {
         const p = inPtr + i * SUBSCRIPTION_SIZE;
@@ -51,8 +54,8 @@ export function pollSyscalls(ctx: WasiContext) {
             continue;
           }
           // Every deadline is kept on the monotonic clock, so clocks can be mixed.
-          const remaining = flags & SUBCLOCK_ABSTIME ? timeout - now : timeout;
-          subs.push({ userdata, type, fd: -1, deadline: mono + (remaining > 0n ? remaining : 0n) });
+          const deadline = flags & SUBCLOCK_ABSTIME ? mono + (timeout > now ? timeout - now : 0n) : started + timeout;
+          subs.push({ userdata, type, fd: -1, deadline });
         } else if (type === EVENTTYPE.FD_READ || type === EVENTTYPE.FD_WRITE) {
           subs.push({ userdata, type, fd: v.getUint32(p + 16, true), deadline: 0n });
         } else {
@@ -80,6 +83,11 @@ export function pollSyscalls(ctx: WasiContext) {
           break;
         }
         const ms = nextDeadline === undefined ? Infinity : Number(nextDeadline - now) / 1e6;
+        if (waitsOnStdin && !ctx.stdin.wait && ctx.stdin.pending) {
+          // Input arrives on this thread's event loop, which a blocking wait would hold.
+          ctx.pollStartedAt = started;
+          throw ctx.stdin.pending(ms);
+        }
         if (waitsOnStdin && ctx.stdin.wait) ctx.stdin.wait(Math.min(ms, 2 ** 31 - 1));
         else if (ms === Infinity) sleep(50); // only stdin without wait(): poll its ready()
         else sleep(ms);

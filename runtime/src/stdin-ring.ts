@@ -86,6 +86,18 @@ export class StdinReader {
     return Atomics.load(this.header, W) !== Atomics.load(this.header, R) || Atomics.load(this.header, CLOSED) === 1;
   }
 
+  /** Block until a read would not (data, or the end of input) or `timeoutMs` passes; true if it would not. */
+  wait(timeoutMs: number): boolean {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const w = Atomics.load(this.header, W);
+      if (this.ready()) return true;
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      Atomics.wait(this.header, W, w, Math.min(left, CLOSE_RECHECK_MS));
+    }
+  }
+
   /** Read up to `buf.length` bytes, blocking until some arrive; 0 at end of input. */
   read(buf: Uint8Array): number {
     for (;;) {

@@ -103,4 +103,16 @@ describe('wasm artifact images', () => {
     rt.containers.setState(c.id, { status: 'running', pid: process.pid, pidStart: startTicks(process.pid)! });
     expect(rt.containers.state(c.id).status).toBe('running');
   });
+
+  it('wakes a program polling its stdin when input comes, not at its timeout', async () => {
+    const rt = await Runtime.open({ root });
+    async function* typed() {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      yield new TextEncoder().encode('typed\n');
+    }
+    const t0 = performance.now();
+    const r = await rt.run('tool-artifact:1', { args: ['poll', '5000'], stdin: typed(), autoRemove: true });
+    expect(new TextDecoder().decode(r.stdout)).toBe('poll=1\ntyped\n');
+    expect(performance.now() - t0).toBeLessThan(3000);
+  });
 });

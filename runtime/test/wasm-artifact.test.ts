@@ -106,8 +106,9 @@ describe('wasm artifact images', () => {
 
   it('wakes a program polling its stdin when input comes, not at its timeout', async () => {
     const rt = await Runtime.open({ root });
+    // Sent well after the program started polling (a worker starts in ~200 ms).
     async function* typed() {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
       yield new TextEncoder().encode('typed\n');
     }
     const t0 = performance.now();

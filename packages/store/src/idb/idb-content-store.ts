@@ -85,7 +85,8 @@ export class IdbContentStore implements ContentStore {
   }
 
   async writer(options: WriterOptions = {}): Promise<ContentWriter> {
-    const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
+    // `<start time>-<random>`: sweep() tells a write in flight from one a crash left by it.
+    const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
     // A prehashed blob is not hashed again: an importer hashed it on its way (and may have
     // addressed it by another hash than this store's).
     const h = options.prehashed ? undefined : this.hasher();
@@ -216,12 +217,24 @@ export class IdbContentStore implements ContentStore {
     };
   }
 
-  /** Remove chunks no visible blob owns (left by a crash between chunks and meta). */
-  async sweep(): Promise<number> {
+  /**
+   * Remove chunks no visible blob owns (left by a crash between chunks and meta), of writes
+   * begun more than `graceMs` ago (default an hour): a write in flight — in this page or
+   * another tab — has chunks no meta names yet, and commits them later.
+   */
+  async sweep(graceMs = 60 * 60 * 1000): Promise<number> {
     const all = await keys<string>(this.store);
     const owned = new Set<string>();
     for (const k of all) if (k.startsWith('meta:')) owned.add((await get<Meta>(k, this.store))!.id);
-    const orphans = all.filter((k) => k.startsWith('chunk:') && !owned.has(k.split(':')[1]!));
+    const before = Date.now() - graceMs;
+    // A writer's id begins with its start time in base 36 (see writer()); ids written before
+    // the separator began with the same 8 digits.
+    const old = (id: string) => parseInt(id.includes('-') ? id.split('-')[0]! : id.slice(0, 8), 36) < before;
+    const orphans = all.filter((k) => {
+      if (!k.startsWith('chunk:')) return false;
+      const id = k.split(':')[1]!;
+      return !owned.has(id) && old(id);
+    });
     await delMany(orphans, this.store);
     return orphans.length;
   }

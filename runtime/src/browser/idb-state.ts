@@ -1,5 +1,5 @@
 import { createStore, delMany, entries, get, set, type UseStore } from 'idb-keyval';
-import { LocalGuard, type ImageMetaStore, type ImageState, type StoreGuard } from '@strata/image';
+import { LocalGuard, type ImageMetaStore, type ImageState, type Lease, type StoreGuard } from '@strata/image';
 import { guardQuota } from '@strata/store';
 
 /**
@@ -26,9 +26,10 @@ export class IdbImageMeta implements ImageMetaStore {
 }
 
 /**
- * LocalGuard whose `exclusive` also holds a Web Lock, where the browser has them: the lock
- * is the origin's, so every tab and worker with the same database takes turns. Leases stay
- * per tab (a browser store collects no garbage; `ImageStore.gc` is for `rmi`).
+ * LocalGuard over Web Locks, where the browser has them (they are the origin's, so every tab
+ * and worker with the same database sees them): `exclusive` also holds the database's lock,
+ * and a lease is a shared lock of its own name, held until released — a collection in one
+ * tab defers while a pull in another holds one. Without Web Locks, the tab's own.
  */
 class WebLockGuard extends LocalGuard {
   constructor(private readonly name: string) {
@@ -36,10 +37,43 @@ class WebLockGuard extends LocalGuard {
   }
 
   override exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    const locks = webLocks();
     if (!locks) return super.exclusive(fn);
     return super.exclusive(() => locks.request(this.name, () => fn()) as Promise<T>);
   }
+
+  override async lease(): Promise<Lease> {
+    const locks = webLocks();
+    if (!locks) return super.lease();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // Taken inside `exclusive`, as LocalGuard's: a collection running now finishes first.
+    await this.exclusive(() => new Promise<void>((granted) => {
+      void locks.request(`${this.name}:lease`, { mode: 'shared' }, () => {
+        granted();
+        return held;
+      });
+    }));
+    let done = false;
+    return {
+      release: () => {
+        if (done) return;
+        done = true;
+        release();
+      },
+    };
+  }
+
+  override async leases(): Promise<number> {
+    const locks = webLocks();
+    if (!locks) return super.leases();
+    const { held = [] } = await locks.query();
+    return held.filter((l) => l.name === `${this.name}:lease`).length;
+  }
+}
+
+function webLocks(): LockManager | undefined {
+  return typeof navigator !== 'undefined' ? navigator.locks : undefined;
 }
 
 export interface BrowserContainer {

@@ -105,4 +105,20 @@ describe('BrowserRuntime starts', () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(200);
     rt.close();
   }, 60_000);
+
+  it('defers a collection in one tab while a pull in another holds a lease', async () => {
+    const a = BrowserRuntime.open({ dbName: `strata-tabs-gc-${Date.now()}`, workerUrl, readerUrl, hashWorkerUrl });
+    const b = BrowserRuntime.open({ dbName: a.dbName, workerUrl, readerUrl, hashWorkerUrl });
+    await a.loadLayout('/hello/image');
+    const result = await b.images.withLease(async () => {
+      const d = await b.content.put(new TextEncoder().encode('a blob a pull just stored'));
+      const otherTab = await a.images.gc();
+      return { deferred: otherTab.deferred, stillThere: await b.content.has(d) };
+    });
+    expect(result).toEqual({ deferred: true, stillThere: true });
+    // Released: the next collection goes ahead.
+    expect((await a.images.gc()).deferred).toBeUndefined();
+    a.close();
+    b.close();
+  }, 60_000);
 });

@@ -173,24 +173,55 @@ export class BrowserRuntime {
 
   /** A container by id, id prefix or name. */
   async get(ref: string): Promise<BrowserContainer> {
+    const elsewhere = await this.runningElsewhere();
     const direct = await this.containers.get(ref);
-    if (direct) return this.live(direct);
+    if (direct) return this.live(direct, elsewhere);
     const all = await this.containers.list();
     const hits = all.filter((c) => c.name === ref || c.id.startsWith(ref));
     if (hits.length !== 1) throw new Error(hits.length ? `ambiguous container reference: ${ref}` : `no such container: ${ref}`);
-    return this.live(hits[0]!);
+    return this.live(hits[0]!, elsewhere);
   }
 
   /** Every container, newest first (`ps -a`). */
   async list(): Promise<BrowserContainer[]> {
+    const elsewhere = await this.runningElsewhere();
     const all = await this.containers.list();
-    return all.map((c) => this.live(c)).sort((a, b) => b.created.localeCompare(a.created));
+    return all.map((c) => this.live(c, elsewhere)).sort((a, b) => b.created.localeCompare(a.created));
   }
 
-  /** A record that says running but has no worker in this page was cut off by a reload. */
-  private live(c: BrowserContainer): BrowserContainer {
-    if (c.status === 'running' && !this.running.has(c.id)) return { ...c, status: 'exited', exitCode: KILLED };
+  /**
+   * A record that says running, with no worker here and none in another tab (which holds
+   * the container's Web Lock while it runs), was cut off by a reload.
+   */
+  private live(c: BrowserContainer, elsewhere: Set<string>): BrowserContainer {
+    if (c.status === 'running' && !this.running.has(c.id) && !elsewhere.has(c.id)) return { ...c, status: 'exited', exitCode: KILLED };
     return c;
+  }
+
+  /** The Web Lock a container's run holds, in whichever tab runs it. */
+  private runLock(id: string): string {
+    return `strata:${this.dbName}:container:${id}`;
+  }
+
+  /** Containers whose run another tab (or this one) holds the lock of. */
+  private async runningElsewhere(): Promise<Set<string>> {
+    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    if (!locks) return new Set();
+    const prefix = `strata:${this.dbName}:container:`;
+    const { held = [] } = await locks.query();
+    return new Set(held.flatMap((l) => (l.name?.startsWith(prefix) ? [l.name.slice(prefix.length)] : [])));
+  }
+
+  /** Take the container's run lock for as long as `until` runs; false when another tab holds it. */
+  private holdRunLock(id: string, until: Promise<unknown>): Promise<boolean> {
+    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    if (!locks) return Promise.resolve(true);
+    return new Promise<boolean>((taken) => {
+      void locks.request(this.runLock(id), { ifAvailable: true }, (lock) => {
+        taken(lock !== null);
+        return lock ? until.catch(() => {}) : undefined;
+      });
+    });
   }
 
   /** Start a container in a Web Worker; its upper is saved in IndexedDB when it exits. */
@@ -209,6 +240,12 @@ export class BrowserRuntime {
       },
     });
     const bridge = this.bridge;
+    let endRun!: () => void;
+    const runEnded = new Promise<void>((resolve) => (endRun = resolve));
+    if (!(await this.holdRunLock(id, runEnded))) {
+      this.running.delete(id);
+      throw new Error(`container ${c.name} is already running (in another tab)`);
+    }
     let worker: Worker | undefined;
     let reader: Worker | undefined;
     let upper: Uint8Array | undefined;
@@ -231,6 +268,7 @@ export class BrowserRuntime {
     } catch (e) {
       // Nothing started: let go of what was taken for it.
       this.running.delete(id);
+      endRun();
       worker?.terminate();
       reader?.terminate();
       throw e;
@@ -273,14 +311,20 @@ export class BrowserRuntime {
     if (reader) this.replenish('reader');
     let saveError: string | undefined;
     try {
-      if (done.upper) await this.containers.saveUpper(id, done.upper);
-    } catch (e) {
-      // Out of quota: the run's changes cannot be kept; the upper saved before stays, and the
-      // caller is told, rather than left believing they were saved.
-      if (!(e instanceof StorageFullError)) throw e;
-      saveError = `the container's changes were not saved: ${e.message} (ENOSPC)`;
+      try {
+        if (done.upper) await this.containers.saveUpper(id, done.upper);
+      } catch (e) {
+        // Out of quota: the run's changes cannot be kept; the upper saved before stays, and
+        // the caller is told, rather than left believing they were saved.
+        if (!(e instanceof StorageFullError)) throw e;
+        saveError = `the container's changes were not saved: ${e.message} (ENOSPC)`;
+      }
+      // Not brought back if it was removed meanwhile (another tab's remove of a stale record).
+      if (await this.containers.get(id)) await this.containers.put({ ...c, status: 'exited', exitCode: done.exitCode });
+    } finally {
+      // The run's lock is let go once its record says how it ended.
+      endRun();
     }
-    await this.containers.put({ ...c, status: 'exited', exitCode: done.exitCode });
     if (saveError) done.error = done.error ? `${done.error}; ${saveError}` : saveError;
     const text = (parts: Uint8Array[]) => new TextDecoder().decode(concatBytes(parts));
     return {
@@ -329,14 +373,17 @@ export class BrowserRuntime {
   async kill(ref: string): Promise<void> {
     const c = await this.get(ref);
     const r = this.running.get(c.id);
-    if (!r) throw new Error(`container ${c.name} is not running`);
+    if (!r) {
+      if ((await this.runningElsewhere()).has(c.id)) throw new Error(`container ${c.name} runs in another tab: stop it there`);
+      throw new Error(`container ${c.name} is not running`);
+    }
     r.stop();
   }
 
   /** Remove a stopped container and its upper. */
   async remove(ref: string): Promise<void> {
     const c = await this.get(ref);
-    if (this.running.has(c.id)) throw new Error(`container ${c.name} is running: kill it first`);
+    if (this.running.has(c.id) || (await this.runningElsewhere()).has(c.id)) throw new Error(`container ${c.name} is running: kill it first`);
     await this.containers.remove(c.id);
   }
 

@@ -121,4 +121,23 @@ describe('BrowserRuntime starts', () => {
     a.close();
     b.close();
   }, 60_000);
+
+  it('sees a container another tab runs as running: no second start, no remove, kill refused there', async () => {
+    const a = BrowserRuntime.open({ dbName: `strata-tabs-run-${Date.now()}`, workerUrl, readerUrl, hashWorkerUrl, bridge: 'jspi' });
+    const b = BrowserRuntime.open({ dbName: a.dbName, workerUrl, readerUrl, hashWorkerUrl, bridge: 'jspi' });
+    await addToolImage(a);
+    const c = await a.create('strata-tool', { args: ['loop'], name: 'shared' });
+    const run = a.start(c.id);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await b.get(c.id)).status).toBe('running');
+    await expect(b.start(c.id)).rejects.toThrow(/already running/);
+    await expect(b.remove(c.id)).rejects.toThrow(/is running/);
+    await expect(b.kill(c.id)).rejects.toThrow(/another tab/);
+    await a.kill(c.id);
+    expect((await run).exitCode).toBe(137);
+    expect((await b.get(c.id)).status).toBe('exited');
+    await b.remove(c.id);
+    a.close();
+    b.close();
+  }, 60_000);
 });

@@ -40,6 +40,23 @@ describe('IdbContentStore specifics', () => {
     expect(new Uint8Array(await s.get(digests[0]!))).toEqual(bytes);
   });
 
+  it('lets the blobs preloadLayers loaded go when the last hold is released, not one preload kept', async () => {
+    const s = new IdbContentStore(`strata-test-hold-${++n}`, nodeSha256);
+    const a = await s.put(new Uint8Array(100).fill(1));
+    const b = await s.put(new Uint8Array(100).fill(2));
+    const entry = (digest: typeof a) => ({ type: 'file' as const, mode: 0o644, uid: 0, gid: 0, mtimeNs: 0n, size: 100, content: { digest, size: 100 } });
+    const layer = { diffId: `sha256:${'9'.repeat(64)}` as const, entries: new Map([['a', entry(a)], ['b', entry(b)]]) };
+    await s.preload(b); // someone's own
+    const first = await s.preloadLayers([layer]);
+    const second = await s.preloadLayers([layer]);
+    first();
+    const read = (d: typeof a) => s.reader({ digest: d, size: 100 }).readAt(new Uint8Array(1), 0);
+    expect(read(a)).toBe(1);
+    second();
+    expect(() => read(a)).toThrow(/not preloaded/);
+    expect(read(b)).toBe(1);
+  });
+
   it('leaves no orphan chunks after an aborted write, and sweeps those of a crash', async () => {
     const s = new IdbContentStore(`strata-test-sweep-${++n}`, nodeSha256);
     const w = await s.writer();

@@ -392,11 +392,17 @@ export class BrowserRuntime {
    * first (export and commit read lower bytes synchronously); a diff needs none.
    */
   async overlay(ref: string, options: { withContent?: boolean } = {}): Promise<OverlayFs> {
+    return (await this.overlayHeld(ref, options)).fs;
+  }
+
+  /** The merged view, and a release of the bytes `withContent` loaded for it. */
+  private async overlayHeld(ref: string, options: { withContent?: boolean }): Promise<{ fs: OverlayFs; release(): void }> {
     const c = await this.get(ref);
     const lowers = await Promise.all(c.image.diffIds.map((d) => this.layers.get(d as Digest)));
-    if (options.withContent) await this.content.preloadLayers(lowers);
+    const release = options.withContent ? await this.content.preloadLayers(lowers) : () => {};
     const upper = await this.containers.upper(c.id);
-    return upper ? OverlayFs.restore({ lowers, content: this.content }, upper) : new OverlayFs({ lowers, content: this.content });
+    const fs = upper ? OverlayFs.restore({ lowers, content: this.content }, upper) : new OverlayFs({ lowers, content: this.content });
+    return { fs, release };
   }
 
   /** What the container changed, as `docker diff` lists it. */
@@ -408,15 +414,24 @@ export class BrowserRuntime {
   async commit(ref: string, newRef: string): Promise<ImageRecord> {
     const c = await this.get(ref);
     const base = await this.images.resolve(c.image.id);
-    return commitImage(this.images, base, await this.overlay(ref, { withContent: true }), { ref: newRef, createdBy: `strata commit ${c.name}` });
+    const { fs, release } = await this.overlayHeld(ref, { withContent: true });
+    try {
+      return await commitImage(this.images, base, fs, { ref: newRef, createdBy: `strata commit ${c.name}` });
+    } finally {
+      release();
+    }
   }
 
   /** The merged view as a tar (docker export), as a Blob the page can offer for download. */
   async export(ref: string): Promise<Blob> {
-    const fs = await this.overlay(ref, { withContent: true });
-    const parts: Uint8Array<ArrayBuffer>[] = [];
-    for await (const chunk of exportTar(fs)) parts.push(new Uint8Array(chunk));
-    return new Blob(parts, { type: 'application/x-tar' });
+    const { fs, release } = await this.overlayHeld(ref, { withContent: true });
+    try {
+      const parts: Uint8Array<ArrayBuffer>[] = [];
+      for await (const chunk of exportTar(fs)) parts.push(new Uint8Array(chunk));
+      return new Blob(parts, { type: 'application/x-tar' });
+    } finally {
+      release();
+    }
   }
 
   /** What a `strata info` panel shows. */

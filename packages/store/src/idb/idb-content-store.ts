@@ -31,6 +31,8 @@ interface Meta {
 export class IdbContentStore implements ContentStore {
   private readonly store: UseStore;
   private readonly loaded = new Map<Digest, Uint8Array[]>();
+  /** How many preloadLayers calls hold each blob loaded (see preloadLayers). */
+  private readonly preloadHolds = new Map<Digest, number>();
   private readonly metas = new Map<Digest, Meta>();
 
   constructor(dbName = 'strata', private readonly hasher: HasherFactory = webSha256) {
@@ -181,9 +183,44 @@ export class IdbContentStore implements ContentStore {
     if (!this.loaded.has(digest)) this.loaded.set(digest, await this.chunks(await this.meta(digest)));
   }
 
-  /** `preload` every file blob of these layers (a whole image's lower bytes). */
-  async preloadLayers(layers: readonly LayerIndex[]): Promise<void> {
-    for (const l of layers) for (const e of l.entries.values()) if (e.content) await this.preload(e.content.digest);
+  /**
+   * `preload` every file blob of these layers (a whole image's lower bytes). The returned
+   * release lets them go again once no other preloadLayers holds them: an export or commit
+   * in a page would otherwise keep the image's bytes in the page for good.
+   */
+  async preloadLayers(layers: readonly LayerIndex[]): Promise<() => void> {
+    const digests = new Set<Digest>();
+    for (const l of layers) {
+      for (const e of l.entries.values()) {
+        // One loaded by a plain `preload` is its caller's to keep: not counted, never let go.
+        if (e.content && !(this.loaded.has(e.content.digest) && !this.preloadHolds.has(e.content.digest))) digests.add(e.content.digest);
+      }
+    }
+    for (const d of digests) this.preloadHolds.set(d, (this.preloadHolds.get(d) ?? 0) + 1);
+    try {
+      for (const d of digests) await this.preload(d);
+    } catch (e) {
+      this.letGo(digests);
+      throw e;
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.letGo(digests);
+    };
+  }
+
+  private letGo(digests: Iterable<Digest>): void {
+    for (const d of digests) {
+      const n = (this.preloadHolds.get(d) ?? 1) - 1;
+      if (n > 0) {
+        this.preloadHolds.set(d, n);
+        continue;
+      }
+      this.preloadHolds.delete(d);
+      this.loaded.delete(d);
+    }
   }
 
   /**

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DigestMismatchError, importLayer, MemoryContentStore, MemoryLayerStore, type ContentBatch, type Digest, type WriterOptions } from '../src/index.js';
+import { DigestMismatchError, importLayer, LayerFormatError, MemoryContentStore, MemoryLayerStore, type ContentBatch, type Digest, type WriterOptions } from '../src/index.js';
 import { DiskContentStore, DiskLayerStore, nodeSha256 } from '../src/node/index.js';
 import { writeFileAtomic } from '../src/node/atomic-file.js';
 import { runStoreConformance } from './suite/conformance.js';
@@ -19,6 +19,31 @@ runStoreConformance('disk', async () => {
   const root = mkdtempSync(join(tmpdir(), 'strata-store-'));
   dirs.push(root);
   return { content: new DiskContentStore(root), layers: new DiskLayerStore(root) };
+});
+
+describe('stored layer indexes', () => {
+  it('are refused as corrupt when altered: paths out of the layer, unknown types, another layer\'s index', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'strata-index-'));
+    dirs.push(root);
+    const layers = new DiskLayerStore(root);
+    const diffId = `sha256:${'a'.repeat(64)}` as const;
+    const other = `sha256:${'b'.repeat(64)}` as const;
+    const dir = { type: 'dir' as const, mode: 0o755, uid: 0, gid: 0, mtimeNs: 0n, size: 0 };
+    await layers.put({ diffId, entries: new Map([['', dir], ['etc', dir]]) });
+    const file = join(root, 'layers', `${'a'.repeat(64)}.json`);
+    const good = readFileSync(file, 'utf8');
+    expect((await new DiskLayerStore(root).get(diffId)).entries.has('etc')).toBe(true);
+    for (const [what, text] of [
+      ['a path with ..', good.replace('"etc"', '"../etc"')],
+      ['an absolute path', good.replace('"etc"', '"/etc"')],
+      ['an unknown type', good.replace('"dir",493', '"device",493')],
+      ['a negative mode', good.replace(/,493,/g, ',-1,')],
+      ['another layer', good.replace(diffId, other)],
+    ] as const) {
+      writeFileSync(file, text);
+      await expect(new DiskLayerStore(root).get(diffId), what).rejects.toBeInstanceOf(LayerFormatError);
+    }
+  });
 });
 
 describe('disk store batches', () => {

@@ -22,7 +22,7 @@ export class IdbLayerStore implements LayerStore {
     if (l) return l;
     const text = await get<string>(`layer:${diffId}`, this.store);
     if (text === undefined) throw new NotFoundError(`layer ${diffId} not found`);
-    l = decodeLayer(text);
+    l = decodeLayer(text, diffId);
     this.cache.set(diffId, l);
     return l;
   }

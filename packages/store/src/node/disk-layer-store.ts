@@ -37,7 +37,7 @@ export class DiskLayerStore implements LayerStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`layer ${diffId} not found`, { cause: e });
       throw e;
     }
-    l = decodeLayer(text);
+    l = decodeLayer(text, diffId);
     this.cache.set(diffId, l);
     return l;
   }

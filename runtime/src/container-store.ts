@@ -41,6 +41,8 @@ export interface ContainerState {
   pidStart?: string;
   /** The process runs more than this container (a service using the library): no signal stops only it. */
   shared?: boolean;
+  /** It runs on its process's own thread (an attached CLI run): only SIGKILL stops it. */
+  inProcess?: boolean;
   error?: string;
 }
 

@@ -167,17 +167,18 @@ export class Runtime {
     const config = this.containers.resolve(ref);
     const startedAt = new Date().toISOString();
     const pidStart = startTicks(process.pid);
+    // On this thread only when asked, and only when nothing needs to interrupt the program.
+    const here = io.inProcess === true &&
+      canRunInProcess({ stdin: io.stdin !== undefined, timeoutSeconds: config.timeoutSeconds, outputLimit: config.outputLimitBytes });
     // The check and the record together, one process at a time.
     this.containers.whileStarting(config.id, () => {
       if (this.containers.state(config.id).status === 'running') throw new RuntimeError(`container ${config.name} is already running`);
       this.containers.setState(config.id, {
         status: 'running', startedAt, pid: process.pid, ...(pidStart ? { pidStart } : {}), ...(io.ownsProcess ? {} : { shared: true }),
+        ...(here ? { inProcess: true } : {}),
       });
     });
     const upper = this.containers.loadUpper(config.id);
-    // On this thread only when asked, and only when nothing needs to interrupt the program.
-    const here = io.inProcess === true &&
-      canRunInProcess({ stdin: io.stdin !== undefined, timeoutSeconds: config.timeoutSeconds, outputLimit: config.outputLimitBytes });
     const run = (here ? runInProcess : runInWorker)({
       request: {
         root: this.root, diffIds: config.image.diffIds, ...(upper ? { upper } : {}), argv: config.argv, env: config.env,
@@ -260,7 +261,9 @@ export class Runtime {
     const s = this.containers.state(config.id);
     if (s.status !== 'running' || s.pid === undefined) throw new RuntimeError(`container ${config.name} is not running`);
     if (s.shared) throw new RuntimeError(`container ${config.name} runs in process ${s.pid} with other work: stop it there (Runtime.kill in that process)`);
-    process.kill(s.pid, 'SIGTERM');
+    // A program on its process's own thread leaves no handler a turn: SIGKILL, whose status
+    // (137) is what `kill` promises; a worker's process handles SIGTERM and exits 137 itself.
+    process.kill(s.pid, s.inProcess ? 'SIGKILL' : 'SIGTERM');
   }
 
   /** Containers running in this process (the CLI kills them on SIGTERM). */

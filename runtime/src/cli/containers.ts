@@ -162,7 +162,7 @@ export function registerContainerCommands(program: Command): void {
       const list = rt.containers.list().filter((c) => flags.all || c.state.status === 'running');
       const rows = list.map(({ config: c, state: s }) => ({
         ID: c.id.slice(0, 12), Image: c.image.ref, Command: JSON.stringify(c.argv.join(' ')), CreatedAt: c.created,
-        Status: s.status === 'running' ? `Up since ${s.startedAt}` : s.status === 'exited' ? `Exited (${s.exitCode}) ${ago(s.finishedAt)}` : 'Created',
+        Status: s.status === 'running' ? `Up since ${s.startedAt}` : s.status === 'exited' ? `Exited (${s.exitCode})${s.finishedAt ? ` ${ago(s.finishedAt)}` : ''}` : 'Created',
         State: s.status, Names: c.name, ExitCode: s.exitCode ?? null,
       }));
       if (flags.format === 'json') {

@@ -128,6 +128,23 @@ describe('hostile programs', () => {
     expect(s.run(['run', '--rm', 'tool:1', 'exit', '5']).status).toBe(5);
   });
 
+  it('kill ends an attached run on the CLI\'s own thread with 137, as docker\'s does', async () => {
+    // No -i, no --timeout: the program runs on the attached CLI's own thread.
+    const attached = s.spawn(['run', '--name', 'fg', 'tool:1', 'loop']);
+    let killed = false;
+    for (let i = 0; i < 100 && !killed; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      killed = s.run(['kill', 'fg']).status === 0;
+    }
+    expect(killed).toBe(true);
+    const r = await attached;
+    // What a shell sees: 128 + the signal (SIGKILL, 9), not 143 (SIGTERM).
+    expect(r.status).toBe(137);
+    const ps = s.run(['ps', '-a', '--format', 'json']).stdout.trim().split('\n').map((l) => JSON.parse(l) as { Names: string; Status: string; ExitCode: number });
+    expect(ps.find((x) => x.Names === 'fg')).toMatchObject({ ExitCode: 137, Status: 'Exited (137)' });
+    expect(s.run(['rm', 'fg']).status).toBe(0);
+  });
+
   it('lets one of two processes take a name, and one of two starts of a container run it', async () => {
     for (let round = 0; round < 3; round++) {
       const creates = await Promise.all([0, 1].map(() => s.spawn(['create', '--name', `dup${round}`, 'tool:1', 'exit', '0'])));

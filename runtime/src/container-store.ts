@@ -302,7 +302,9 @@ export class ContainerStore {
     mkdirSync(exits, { recursive: true });
     if (exitCode !== undefined) writeFileSync(join(exits, id), String(exitCode));
     const before = Date.now() - EXIT_KEPT_MS;
-    for (const name of readdirSync(exits)) {
+    const kept = readdirSync(exits);
+    // Swept once a few have gathered, not at every removal (a `run --rm` pays for each stat).
+    for (const name of kept.length > 64 ? kept : []) {
       try {
         if (statSync(join(exits, name)).mtimeMs < before) rmSync(join(exits, name), { force: true });
       } catch {

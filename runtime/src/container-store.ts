@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { startTicks } from '@strata/image/node';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@strata/store/node';
-import { EXIT, RuntimeError } from './exit-codes.js';
+import { ownStart, processAlive, writeFileAtomic } from '@strata/store/node';
+import { RuntimeError } from './exit-codes.js';
 import type { BindMount } from './options.js';
 
 /** What a container was created from and with: fixed for its life. */
@@ -93,31 +92,10 @@ export class ContainerStore {
   private reserveName(name: string, id: string): void {
     const names = join(this.dir, '.names');
     mkdirSync(names, { recursive: true });
-    const file = join(names, name);
-    // `<id> <pid> <start>`: the container, and the process creating it.
-    const me = `${id} ${process.pid} ${startTicks(process.pid) ?? ''}`;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        writeFileSync(file, me, { flag: 'wx' });
-        return;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw new RuntimeError(`the container name "${name}" is already in use`, EXIT.RUNTIME_ERROR, { cause: e });
-      }
-      let holder: string[] = [];
-      try {
-        holder = readFileSync(file, 'utf8').split(' ');
-      } catch {
-        // Released meanwhile.
-      }
-      const [other, pid, start] = holder;
-      // Taken while its container exists or its creator still runs (it may be mid-create);
-      // an empty file is one being written this instant, unless it was left long ago.
-      const taken = other === undefined || other === ''
-        ? Date.now() - (statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0) < 5000
-        : existsSync(join(this.dir, other, 'config.json')) || (pid !== undefined && alive(Number(pid), start || undefined));
-      if (taken) throw new RuntimeError(`the container name "${name}" is already in use`);
-      rmSync(file, { force: true });
-    }
+    // Taken while its container exists or its creator still runs (it may be mid-create).
+    const taken = claimFile(join(names, name), `${id} ${ownProcess()}`, ([other, pid, start]) =>
+      existsSync(join(this.dir, other!, 'config.json')) || (pid !== undefined && alive(Number(pid), start || undefined)));
+    if (!taken) throw new RuntimeError(`the container name "${name}" is already in use`);
   }
 
   /**
@@ -127,27 +105,8 @@ export class ContainerStore {
    */
   whileStarting<T>(id: string, fn: () => T): T {
     const file = join(this.dir, id, 'starting');
-    const me = `${process.pid} ${startTicks(process.pid) ?? ''}`;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        writeFileSync(file, me, { flag: 'wx' });
-        break;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw new RuntimeError('the container is being started by another process', EXIT.RUNTIME_ERROR, { cause: e });
-      }
-      let text = '';
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch {
-        // Released meanwhile.
-      }
-      const [pid, start] = text.split(' ');
-      // An empty file is one being written this instant, unless it was left long ago.
-      const held = !pid
-        ? Date.now() - (statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0) < 5000
-        : alive(Number(pid), start || undefined);
-      if (held) throw new RuntimeError('the container is being started by another process');
-      rmSync(file, { force: true });
+    if (!claimFile(file, ownProcess(), ([pid, start]) => alive(Number(pid), start || undefined))) {
+      throw new RuntimeError('the container is being started by another process');
     }
     try {
       return fn();
@@ -339,17 +298,9 @@ function diedRunning(s: ContainerState): boolean {
   return s.status === 'exited' && s.error === DIED;
 }
 
+/** A container's runner still runs: its process (see processAlive), and not a zombie. */
 function alive(pid: number, start?: string): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  // Another process given the pid since: not the one that ran the container.
-  if (start !== undefined) {
-    const now = startTicks(pid);
-    if (now !== undefined && now !== start) return false;
-  }
+  if (!processAlive(pid, start)) return false;
   // A killed process nobody has reaped yet (a zombie) still answers signal 0.
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -358,6 +309,42 @@ function alive(pid: number, start?: string): boolean {
     return true;
   }
 }
+
+/** This process as a claim file names it: `<pid> <start>` (the start empty without /proc). */
+function ownProcess(): string {
+  return `${process.pid} ${ownStart() ?? ''}`;
+}
+
+/**
+ * Create `file` with O_EXCL holding `text`; false when another holds it. A file there already
+ * is replaced once if `held` says its fields (space-separated) name no live holder — or if
+ * it is empty (its maker between create and write) and was left long ago.
+ */
+function claimFile(file: string, text: string, held: (fields: string[]) => boolean): boolean {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(file, text, { flag: 'wx' });
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (attempt > 0) return false;
+    }
+    let found = '';
+    try {
+      found = readFileSync(file, 'utf8');
+    } catch {
+      // Released meanwhile.
+    }
+    const still = found === ''
+      ? Date.now() - (statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0) < UNWRITTEN_GRACE_MS
+      : held(found.split(' '));
+    if (still) return false;
+    rmSync(file, { force: true });
+  }
+}
+
+/** A claim file with nothing in it yet is its maker's, between create and write, this long. */
+const UNWRITTEN_GRACE_MS = 5000;
 
 const ADJECTIVES = ['brave', 'calm', 'eager', 'fancy', 'gentle', 'happy', 'jolly', 'keen', 'lucid', 'merry', 'nifty', 'proud', 'quiet', 'sharp', 'tender', 'vivid', 'witty', 'zen'];
 const NOUNS = ['lovelace', 'turing', 'hopper', 'knuth', 'ritchie', 'thompson', 'liskov', 'dijkstra', 'hamilton', 'torvalds', 'wozniak', 'shannon', 'babbage', 'curie', 'noether', 'goldberg'];

@@ -2,9 +2,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { OverlayFs, type Change } from '@strata/overlay';
 import { ImageError, ImageStore, type ImageRecord } from '@strata/image';
-import { DiskImageMeta, startTicks } from '@strata/image/node';
+import { DiskImageMeta } from '@strata/image/node';
 import type { Digest } from '@strata/store';
-import { DiskContentStore, DiskLayerStore, nodeGunzip, nodeFileHasher, nodeHashOffload, nodeSha256 } from '@strata/store/node';
+import { DiskContentStore, DiskLayerStore, nodeGunzip, nodeFileHasher, nodeHashOffload, nodeSha256, ownStart } from '@strata/store/node';
 import { ContainerStore, type ContainerConfig, type ContainerState } from './container-store.js';
 import { EXIT, RuntimeError } from './exit-codes.js';
 import { commitImage } from './commit-image.js';
@@ -166,7 +166,7 @@ export class Runtime {
   start(ref: string, io: StartIo = {}): { id: string; done: Promise<{ exitCode: number; error?: string }>; kill(): void; inProcess: boolean } {
     const config = this.containers.resolve(ref);
     const startedAt = new Date().toISOString();
-    const pidStart = startTicks(process.pid);
+    const pidStart = ownStart();
     // On this thread only when asked, and only when nothing needs to interrupt the program.
     const here = io.inProcess === true &&
       canRunInProcess({ stdin: io.stdin !== undefined, timeoutSeconds: config.timeoutSeconds, outputLimit: config.outputLimitBytes });

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startTicks } from '@strata/image/node';
+import { startTicks } from '@strata/store/node';
 import { Runtime } from '../src/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'strata-artifact-'));

@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, un
 import { join } from 'node:path';
 import { ImageError } from '../image-store.js';
 import { LocalGuard, type Lease, type StoreGuard } from '../store-guard.js';
+import { ownStart, processAlive } from '@strata/store/node';
 
 /** How long `exclusive` waits for another process's section before it gives up. */
 const LOCK_WAIT_MS = 60_000;
@@ -79,7 +80,7 @@ export class DiskGuard implements StoreGuard {
     for (const name of names) {
       const [pidText, , start] = name.split('-');
       const pid = Number(pidText);
-      if (Number.isInteger(pid) && pid > 0 && alive(pid, start)) {
+      if (Number.isInteger(pid) && pid > 0 && processAlive(pid, start)) {
         held++;
         continue;
       }
@@ -118,7 +119,7 @@ export function lockHolder(file: string): number | 'unknown' | { stale: string }
   }
   const named = /^(\d+)(?: (\d+))?$/.exec(text);
   const pid = Number(named?.[1]);
-  if (named && pid > 0) return alive(pid, named[2]) ? pid : { stale: text };
+  if (named && pid > 0) return processAlive(pid, named[2]) ? pid : { stale: text };
   // Not written yet: its maker is between create and write, unless that was long ago.
   try {
     return Date.now() - statSync(file).mtimeMs > UNWRITTEN_GRACE_MS ? { stale: text } : 'unknown';
@@ -175,46 +176,4 @@ function removeIfPresent(file: string): void {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-}
-
-/**
- * Whether the process a file names still runs: a process has that pid and, where the file
- * has a start time and /proc can say, started then — not a later one given the pid again.
- */
-function alive(pid: number, start?: string): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    // EPERM: it exists, as another user's process.
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  if (start === undefined) return true;
-  const now = startTicks(pid);
-  return now === undefined || now === start;
-}
-
-let own: { start: string | undefined } | undefined;
-
-/** This process's start (see startTicks): read once. */
-function ownStart(): string | undefined {
-  own ??= { start: startTicks(process.pid) };
-  return own.start;
-}
-
-/**
- * When a process started, in clock ticks since boot (field 22 of /proc/<pid>/stat, which does
- * not move with the wall clock); undefined where there is no /proc (not Linux) or no such
- * process.
- */
-export function startTicks(pid: number): string | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // Fields from the third on follow the command name, which is in parentheses and may
-  // hold spaces and parentheses itself.
-  const ticks = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  return ticks !== undefined && /^\d+$/.test(ticks) ? ticks : undefined;
 }

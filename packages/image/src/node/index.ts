@@ -1,5 +1,4 @@
 export { DiskImageMeta } from './disk-image-meta.js';
-export { startTicks } from './disk-guard.js';
 export { loadImages, saveImages } from './archives.js';
 export type { Loaded } from '../archive-load.js';
 export { loadCredentials, saveCredentials } from './credentials.js';

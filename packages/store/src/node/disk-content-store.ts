@@ -16,6 +16,7 @@ import type { LayerSource } from '../import/import-layer.js';
 import { syncDir } from './atomic-file.js';
 import { layerFile } from './layer-file.js';
 import { nodeSha256 } from './hash.js';
+import { processAlive } from './process-id.js';
 
 /**
  * Blobs on disk, as containerd lays them out: `<root>/blobs/<algorithm>/<hex>`, written through
@@ -61,7 +62,7 @@ export class DiskContentStore implements ContentStore {
       // Named by the process that writes it: a live one's may wait long in a batch (an
       // import over an hour) untouched.
       const pid = Number(name.split('.')[0]);
-      if (Number.isInteger(pid) && pid > 0 && alive(pid)) continue;
+      if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) continue;
       const p = join(this.ingest, name);
       try {
         if (statSync(p).mtimeMs < before) rmSync(p, { force: true });
@@ -336,13 +337,4 @@ const ALGORITHMS = ['sha256', 'blake3'] as const satisfies readonly DigestAlgori
 function notFound(e: unknown, digest: Digest): Error {
   if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new NotFoundError(`blob ${digest} not found`, { cause: e });
   return e as Error;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

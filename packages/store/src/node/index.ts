@@ -6,3 +6,4 @@ export { writeFileAtomic } from './atomic-file.js';
 export { nodeGunzip } from './gunzip.js';
 export { HashWorkerError, nodeHashOffload, type NodeHashOffload } from './hash-worker.js';
 export { layerFile } from './layer-file.js';
+export { ownStart, processAlive, startTicks } from './process-id.js';

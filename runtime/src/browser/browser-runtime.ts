@@ -4,7 +4,7 @@ import { concatBytes, IdbContentStore, IdbLayerStore, StorageFullError, toAsyncI
 import { commitImage } from '../commit-image.js';
 import { OutputLimit } from '../output-limit.js';
 import { exportTar } from '../export-tar.js';
-import { IdbContainers, IdbImageMeta, type BrowserContainer } from './idb-state.js';
+import { IdbContainers, IdbImageMeta, webLocks, type BrowserContainer } from './idb-state.js';
 import { jspiAvailable } from './jspi-bridge.js';
 import type { BrowserRunRequest, BrowserWorkerMessage, StdinMessage } from './protocol.js';
 
@@ -205,7 +205,7 @@ export class BrowserRuntime {
 
   /** Containers whose run another tab (or this one) holds the lock of. */
   private async runningElsewhere(): Promise<Set<string>> {
-    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    const locks = webLocks();
     if (!locks) return new Set();
     const prefix = `strata:${this.dbName}:container:`;
     const { held = [] } = await locks.query();
@@ -214,7 +214,7 @@ export class BrowserRuntime {
 
   /** Take the container's run lock for as long as `until` runs; false when another tab holds it. */
   private holdRunLock(id: string, until: Promise<unknown>): Promise<boolean> {
-    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    const locks = webLocks();
     if (!locks) return Promise.resolve(true);
     return new Promise<boolean>((taken) => {
       void locks.request(this.runLock(id), { ifAvailable: true }, (lock) => {

@@ -72,7 +72,8 @@ class WebLockGuard extends LocalGuard {
   }
 }
 
-function webLocks(): LockManager | undefined {
+/** The origin's Web Locks, where the browser has them. */
+export function webLocks(): LockManager | undefined {
   return typeof navigator !== 'undefined' ? navigator.locks : undefined;
 }
 

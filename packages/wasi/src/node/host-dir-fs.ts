@@ -211,11 +211,7 @@ export class HostDirFs implements SyncFs {
     }
     if (st.isSymbolicLink()) throw new FsError('ELOOP', 'open symlink');
     const flags = (mode.write ? constants.O_RDWR : constants.O_RDONLY) | constants.O_NOFOLLOW;
-    const fd = host(() => openSync(path, flags), 'open');
-    if (Number(fstatSync(fd, { bigint: true }).ino) !== node) {
-      closeSync(fd);
-      throw new FsError('ENOENT', 'open: replaced meanwhile');
-    }
+    const fd = openNode(path, flags, node, 'open');
     return fileHandle(this, node, fd, mode);
   }
 
@@ -278,11 +274,7 @@ export class HostDirFs implements SyncFs {
     }
     const place = this.places.get(dir);
     if (!place) throw new FsError('ENOENT', `directory ${dir}`);
-    const fd = host(() => openSync(this.at(place.dir, place.name), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW), 'opendir');
-    if (Number(fstatSync(fd, { bigint: true }).ino) !== dir) {
-      closeSync(fd);
-      throw new FsError('ENOENT', `directory ${dir}: replaced`);
-    }
+    const fd = openNode(this.at(place.dir, place.name), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW, dir, 'opendir');
     this.dirFds.set(dir, fd);
     if (this.dirFds.size > MAX_DIR_FDS) {
       const [oldest, ofd] = this.dirFds.entries().next().value as [NodeId, number];
@@ -319,9 +311,8 @@ export class HostDirFs implements SyncFs {
   private onObject(node: NodeId, path: string, fn: (target: string) => void): void {
     if (node === this.root && this.rootFd !== undefined) return fn(`/proc/self/fd/${this.rootFd}`);
     if (O_PATH === undefined || this.rootFd === undefined) return fn(path);
-    const fd = host(() => openSync(path, O_PATH | constants.O_NOFOLLOW), 'setAttr');
+    const fd = openNode(path, O_PATH | constants.O_NOFOLLOW, node, 'setAttr');
     try {
-      if (Number(fstatSync(fd, { bigint: true }).ino) !== node) throw new FsError('ENOENT', 'setAttr: replaced meanwhile');
       fn(`/proc/self/fd/${fd}`);
     } finally {
       closeSync(fd);
@@ -335,6 +326,19 @@ export class HostDirFs implements SyncFs {
     if (fd !== undefined) closeSync(fd);
     this.dirFds.delete(node);
   }
+}
+
+/**
+ * Open `path` and check it is `node`: what was found at a name may have been replaced since
+ * (the node is then gone, ENOENT).
+ */
+function openNode(path: string, flags: number, node: NodeId, op: string): number {
+  const fd = host(() => openSync(path, flags), op);
+  if (Number(fstatSync(fd, { bigint: true }).ino) !== node) {
+    closeSync(fd);
+    throw new FsError('ENOENT', `${op}: node ${node} replaced meanwhile`);
+  }
+  return fd;
 }
 
 /** Whether directories can be named by a descriptor (Linux). */
